@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+// DeepNet reproduction harness. Module dependencies are one-way:
+//   CBLAS, CHDF5 (C shims) -> HDF5Store -> DeepNetEngine -> DeepNetData -> DeepNetHarness -> Experiments -> deepnet (CLI)
+import PackageDescription
+
+// Numeric kernels are bounds-checked in debug; release drops the checks because the
+// engine's hot loops index flat buffers whose extents are validated once per call.
+let engineFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "DeepNet",
+    products: [
+        .executable(name: "deepnet", targets: ["deepnet"]),
+        .executable(name: "deepnet-bench", targets: ["deepnet-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "HDF5Store", dependencies: ["CHDF5"]),
+        .target(name: "DeepNetEngine", dependencies: ["CBLAS", "HDF5Store"], swiftSettings: engineFlags),
+        .target(name: "DeepNetData", dependencies: ["DeepNetEngine"], swiftSettings: engineFlags),
+        .target(name: "DeepNetHarness", dependencies: ["DeepNetEngine", "DeepNetData", "HDF5Store"]),
+        .target(name: "Experiments", dependencies: ["DeepNetHarness"], path: "experiments"),
+        .executableTarget(name: "deepnet", dependencies: [
+            "DeepNetEngine", "DeepNetData", "DeepNetHarness", "Experiments", "HDF5Store",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "deepnet-bench", dependencies: ["DeepNetEngine", "CBLAS"], swiftSettings: engineFlags),
+        .testTarget(name: "EngineTests", dependencies: ["DeepNetEngine", "HDF5Store", "CBLAS"]),
+        .testTarget(name: "DataTests", dependencies: ["DeepNetData", "DeepNetEngine"]),
+        .testTarget(name: "HarnessTests", dependencies: ["DeepNetHarness", "Experiments", "HDF5Store", "DeepNetEngine"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// DeepNetData: corpora, BPE, batching, decoding, BLEU.
+import DeepNetEngine

@@ -1,0 +1,2 @@
+// DeepNetEngine: kernels, model, methods, optimizer, checkpoints.
+import CBLAS

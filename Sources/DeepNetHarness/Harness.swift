@@ -1,0 +1,3 @@
+// DeepNetHarness: experiment types, runner, HDF5 results, reports.
+import DeepNetEngine
+import DeepNetData

@@ -1,0 +1,2 @@
+import DeepNetEngine
+print("deepnet-bench")

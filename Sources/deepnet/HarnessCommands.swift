@@ -1,0 +1,2 @@
+import ArgumentParser
+let harnessCommands: [ParsableCommand.Type] = []

@@ -1,0 +1,2 @@
+// Experiments: one file per table/figure of the paper.
+import DeepNetHarness
