@@ -1,0 +1,71 @@
+# DeepNet reproduction harness. `make` (or `make help`) lists the targets.
+# Every target that builds first makes sure the system libraries are present (`deps`).
+
+SWIFT    ?= swift
+PROFILE  ?= reduced
+JOBS     ?= 1
+RESULTS  ?= results
+BUILD    := .build/release
+DEEPNET  := $(BUILD)/deepnet
+EXPERIMENTS_TABLES := table1 table2 table3 table4 table5 table6 table7 table10 table11
+EXPERIMENTS_FIGS   := fig1 fig2 fig3 fig4 fig5 fig6 fig7 fig8 fig9
+SMOKE_RESULTS := results/smoke
+SMOKE_REPORTS := reports/smoke
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build test unit-tests smoke reports bench data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
+
+## help: list the targets (default)
+help:
+	@echo "DeepNet reproduction harness — targets:"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  make /'
+	@echo ""
+	@echo "Variables: PROFILE=smoke|reduced|paper (default reduced), JOBS=N (parallel runs, default 1)"
+	@echo "Data: set DEEPNET_DATA=/path/to/data for real corpora; without it experiments use embedded synthetic data."
+
+## deps: install libopenblas-dev and libhdf5-dev with apt-get when pkg-config cannot find them
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas hdf5; then \
+	  echo "deps: installing pkg-config libopenblas-dev libhdf5-dev with apt-get"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y pkg-config libopenblas-dev libhdf5-dev; \
+	else echo "deps: openblas $$(pkg-config --modversion openblas), hdf5 $$(pkg-config --modversion hdf5) found"; fi
+
+## build: release build of the `deepnet` CLI and the benchmark
+build: deps
+	$(SWIFT) build -c release
+
+## test: unit tests (release) and the smoke profile of every experiment
+test: build smoke unit-tests
+
+unit-tests: deps
+	$(SWIFT) test -c release
+
+## smoke: every experiment at the smoke profile (synthetic data), reports into reports/smoke (git-ignored)
+smoke: build
+	$(DEEPNET) run --all --profile smoke --results $(SMOKE_RESULTS) -j $(JOBS)
+	$(DEEPNET) report --all --results $(SMOKE_RESULTS) --out $(SMOKE_REPORTS)
+
+## table1 ... table11, fig1 ... fig9: run one experiment at PROFILE and render reports/<id>.md
+$(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS): build
+	$(DEEPNET) run $@ --profile $(PROFILE) -j $(JOBS) $(if $(filter-out reduced,$(PROFILE)),--results $(RESULTS)/$(PROFILE),)
+	$(DEEPNET) report $@ $(if $(filter-out reduced,$(PROFILE)),--results $(RESULTS)/$(PROFILE) --out reports/$(PROFILE),)
+
+# Tables VII-IX are one experiment in the registry (`table7`).
+table8 table9: table7
+
+## reports: render every reports/<id>.md and reports/README.md from the results in results/
+reports: build
+	$(DEEPNET) report --all
+
+## bench: engine throughput vs the cblas_sgemm peak measured in the same process (release build)
+bench: deps
+	$(SWIFT) run -c release deepnet-bench
+
+## data: download Multi30k and the Tatoeba test sets into DEEPNET_DATA (needs internet; tests never do)
+data:
+	@test -n "$$DEEPNET_DATA" || { echo "set DEEPNET_DATA to the target folder"; exit 2; }
+	bash scripts/download_data.sh "$$DEEPNET_DATA"
+
+## clean: remove build products, smoke results and caches (keeps results/ that back reports)
+clean:
+	rm -rf .build $(SMOKE_RESULTS) $(SMOKE_REPORTS) .cache
