@@ -1,2 +1,0 @@
-// DeepNetEngine: kernels, model, methods, optimizer, checkpoints.
-import CBLAS

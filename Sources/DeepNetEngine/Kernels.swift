@@ -1,0 +1,432 @@
+// Float32 kernels in llm.c style: one forward and one backward function per op over flat buffers.
+// Shapes are given in the comment above each kernel; R = B·T rows. Forward functions write their
+// outputs (and the caches backward needs); backward functions ACCUMULATE (+=) into input and parameter
+// gradients, so callers zero gradient buffers first. Loops that split work across threads use
+// `Parallel.forRanges` with a static partition and per-element arithmetic that does not depend on the
+// partition, so results are bit-identical for a given BLAS thread count.
+import CBLAS
+import Foundation
+
+public typealias FloatPtr = UnsafeMutablePointer<Float>
+
+// MARK: - Vector helpers (explicit SIMD so reductions vectorize without fast-math)
+
+@inline(__always) func loadV(_ p: FloatPtr, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) func storeV(_ p: FloatPtr, _ i: Int, _ v: SIMD8<Float>) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Σ a[i]·b[i], fixed summation order (two SIMD8 accumulators then scalar tail).
+@inline(__always) func dot(_ a: FloatPtr, _ b: FloatPtr, _ n: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n { acc0 += loadV(a, i) * loadV(b, i); acc1 += loadV(a, i + 8) * loadV(b, i + 8); i += 16 }
+    if i + 8 <= n { acc0 += loadV(a, i) * loadV(b, i); i += 8 }
+    var s = (acc0 + acc1).sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// Σ a[i], fixed order.
+@inline(__always) func vsum(_ a: FloatPtr, _ n: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n { acc0 += loadV(a, i); acc1 += loadV(a, i + 8); i += 16 }
+    if i + 8 <= n { acc0 += loadV(a, i); i += 8 }
+    var s = (acc0 + acc1).sum()
+    while i < n { s += a[i]; i += 1 }
+    return s
+}
+
+/// y[i] += a·x[i]
+@inline(__always) func axpy(_ y: FloatPtr, _ a: Float, _ x: FloatPtr, _ n: Int) {
+    var i = 0
+    let av = SIMD8<Float>(repeating: a)
+    while i + 8 <= n { storeV(y, i, loadV(y, i) + av * loadV(x, i)); i += 8 }
+    while i < n { y[i] += a * x[i]; i += 1 }
+}
+
+@inline(__always) func zero(_ p: FloatPtr, _ n: Int) { if n > 0 { p.update(repeating: 0, count: n) } }
+
+// MARK: - Linear (one sgemm over all rows)
+
+/// out[R, OC] = inp[R, C] · weight[OC, C]ᵀ + bias[OC]   (PyTorch nn.Linear layout)
+public func linearForward(_ out: FloatPtr, _ inp: FloatPtr, _ weight: FloatPtr, _ bias: FloatPtr?,
+                          rows: Int, inDim: Int, outDim: Int) {
+    var beta: Float = 0
+    if let bias {
+        for r in 0..<rows { (out + r * outDim).update(from: bias, count: outDim) }
+        beta = 1
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim),
+                1, inp, Int32(inDim), weight, Int32(inDim), beta, out, Int32(outDim))
+}
+
+/// dinp[R, C] += dout[R, OC]·weight;  dweight[OC, C] += doutᵀ·inp;  dbias[OC] += Σ_r dout[r, :]
+public func linearBackward(dinp: FloatPtr?, dweight: FloatPtr, dbias: FloatPtr?, dout: FloatPtr, inp: FloatPtr,
+                           weight: FloatPtr, rows: Int, inDim: Int, outDim: Int) {
+    if let dinp {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inDim), Int32(outDim),
+                    1, dout, Int32(outDim), weight, Int32(inDim), 1, dinp, Int32(inDim))
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outDim), Int32(inDim), Int32(rows),
+                1, dout, Int32(outDim), inp, Int32(inDim), 1, dweight, Int32(inDim))
+    if let dbias { columnSumAccumulate(dbias, dout, rows: rows, cols: outDim) }
+}
+
+/// acc[c] += Σ_r m[r, c]; columns are split across threads, each column summed over rows in order.
+func columnSumAccumulate(_ acc: FloatPtr, _ m: FloatPtr, rows: Int, cols: Int) {
+    Parallel.forRanges((cols + 7) / 8, grain: max(1, 4096 / max(rows, 1))) { blocks in
+        let c0 = blocks.lowerBound * 8, c1 = min(cols, blocks.upperBound * 8)
+        var c = c0
+        while c + 8 <= c1 {
+            var s = SIMD8<Float>()
+            for r in 0..<rows { s += loadV(m, r * cols + c) }
+            storeV(acc, c, loadV(acc, c) + s)
+            c += 8
+        }
+        while c < c1 {
+            var s: Float = 0
+            for r in 0..<rows { s += m[r * cols + c] }
+            acc[c] += s
+            c += 1
+        }
+    }
+}
+
+/// acc[c] += Σ_r a[r, c]·b[r, c]  (column-split like `columnSumAccumulate`)
+func columnDotAccumulate(_ acc: FloatPtr, _ a: FloatPtr, _ b: FloatPtr, rows: Int, cols: Int) {
+    Parallel.forRanges((cols + 7) / 8, grain: max(1, 4096 / max(rows, 1))) { blocks in
+        let c0 = blocks.lowerBound * 8, c1 = min(cols, blocks.upperBound * 8)
+        var c = c0
+        while c + 8 <= c1 {
+            var s = SIMD8<Float>()
+            for r in 0..<rows { s += loadV(a, r * cols + c) * loadV(b, r * cols + c) }
+            storeV(acc, c, loadV(acc, c) + s)
+            c += 8
+        }
+        while c < c1 {
+            var s: Float = 0
+            for r in 0..<rows { s += a[r * cols + c] * b[r * cols + c] }
+            acc[c] += s
+            c += 1
+        }
+    }
+}
+
+// MARK: - LayerNorm (torch.nn.LayerNorm, biased variance, eps 1e-5)
+
+/// out[R, C] = (inp - mean)·rstd·weight + bias; caches mean[R], rstd[R]
+public func layerNormForward(_ out: FloatPtr, mean: FloatPtr, rstd: FloatPtr, _ inp: FloatPtr,
+                             weight: FloatPtr, bias: FloatPtr, rows: Int, dim: Int, eps: Float = 1e-5) {
+    Parallel.forRanges(rows, grain: max(1, 8192 / dim)) { range in
+        for r in range {
+            let x = inp + r * dim, y = out + r * dim
+            let m = vsum(x, dim) / Float(dim)
+            var v: Float = 0
+            var acc = SIMD8<Float>()
+            var i = 0
+            let mv = SIMD8<Float>(repeating: m)
+            while i + 8 <= dim { let d = loadV(x, i) - mv; acc += d * d; i += 8 }
+            v = acc.sum()
+            while i < dim { let d = x[i] - m; v += d * d; i += 1 }
+            let s = 1 / (v / Float(dim) + eps).squareRoot()
+            mean[r] = m; rstd[r] = s
+            for j in 0..<dim { y[j] = (x[j] - m) * s * weight[j] + bias[j] }
+        }
+    }
+}
+
+/// dinp += ∂L/∂inp; dweight[C] += Σ dout·x̂; dbias[C] += Σ dout.  `scratch` holds R·C floats (x̂).
+public func layerNormBackward(dinp: FloatPtr, dweight: FloatPtr, dbias: FloatPtr, dout: FloatPtr, inp: FloatPtr,
+                              weight: FloatPtr, mean: FloatPtr, rstd: FloatPtr, rows: Int, dim: Int, scratch: FloatPtr) {
+    let xhatAll = scratch
+    Parallel.forRanges(rows, grain: max(1, 8192 / dim)) { range in
+        for r in range {
+            let x = inp + r * dim, dy = dout + r * dim, dx = dinp + r * dim, xh = xhatAll + r * dim
+            let m = mean[r], s = rstd[r]
+            var sumD: Float = 0, sumDX: Float = 0
+            for j in 0..<dim { xh[j] = (x[j] - m) * s }
+            // g = dy·weight; dx = s·(g - mean(g) - x̂·mean(g·x̂))
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+            var j = 0
+            while j + 8 <= dim {
+                let g = loadV(dy, j) * loadV(weight, j)
+                a0 += g; a1 += g * loadV(xh, j); j += 8
+            }
+            sumD = a0.sum(); sumDX = a1.sum()
+            while j < dim { let g = dy[j] * weight[j]; sumD += g; sumDX += g * xh[j]; j += 1 }
+            let mD = sumD / Float(dim), mDX = sumDX / Float(dim)
+            for j in 0..<dim { dx[j] += s * (dy[j] * weight[j] - mD - xh[j] * mDX) }
+        }
+    }
+    columnDotAccumulate(dweight, dout, xhatAll, rows: rows, cols: dim)
+    columnSumAccumulate(dbias, dout, rows: rows, cols: dim)
+}
+
+// MARK: - Activations fused with activation dropout
+
+@inline(__always) func geluValue(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+@inline(__always) func geluDerivative(_ x: Float) -> Float {
+    0.5 * (1 + erff(x * 0.70710678118654752)) + x * expf(-0.5 * x * x) * 0.39894228040143268
+}
+
+/// out[n] = dropout(act(pre[n]))   (torch F.relu / F.gelu erf form; dropout after the activation)
+public func activationForward(_ out: FloatPtr, _ pre: FloatPtr, count n: Int, kind: Activation, dropout: DropoutSite) {
+    Parallel.forRanges(n, grain: 16384) { range in
+        switch kind {
+        case .relu:
+            if dropout.active { for i in range { out[i] = max(pre[i], 0) * dropout.multiplier(i) } }
+            else { for i in range { out[i] = max(pre[i], 0) } }
+        case .gelu:
+            if dropout.active { for i in range { out[i] = geluValue(pre[i]) * dropout.multiplier(i) } }
+            else { for i in range { out[i] = geluValue(pre[i]) } }
+        }
+    }
+}
+
+/// dpre[n] += dout·mask·act'(pre)
+public func activationBackward(dpre: FloatPtr, dout: FloatPtr, pre: FloatPtr, count n: Int, kind: Activation, dropout: DropoutSite) {
+    Parallel.forRanges(n, grain: 16384) { range in
+        switch kind {
+        case .relu:
+            for i in range where pre[i] > 0 { dpre[i] += dout[i] * (dropout.active ? dropout.multiplier(i) : 1) }
+        case .gelu:
+            for i in range { dpre[i] += dout[i] * (dropout.active ? dropout.multiplier(i) : 1) * geluDerivative(pre[i]) }
+        }
+    }
+}
+
+// MARK: - Dropout
+
+/// out[n] = inp[n]·mask[n] (inverted dropout; mask from the counter-based site)
+public func dropoutForward(_ out: FloatPtr, _ inp: FloatPtr, count n: Int, site: DropoutSite) {
+    if !site.active { out.update(from: inp, count: n); return }
+    Parallel.forRanges(n, grain: 16384) { range in for i in range { out[i] = inp[i] * site.multiplier(i) } }
+}
+
+/// dinp[n] += dout[n]·mask[n]
+public func dropoutBackward(dinp: FloatPtr, dout: FloatPtr, count n: Int, site: DropoutSite) {
+    Parallel.forRanges(n, grain: 16384) { range in
+        if site.active { for i in range { dinp[i] += dout[i] * site.multiplier(i) } }
+        else { for i in range { dinp[i] += dout[i] } }
+    }
+}
+
+// MARK: - Embeddings and positions
+
+/// fairseq `utils.make_positions`: non-pad tokens get padIndex + (count of non-pad tokens so far),
+/// pad tokens get padIndex.  tokens [B, T] -> positions [B, T]
+public func makePositions(_ tokens: UnsafePointer<Int32>, batch: Int, length: Int, padIndex: Int,
+                          into positions: UnsafeMutablePointer<Int32>, startOffset: Int = 0) {
+    for b in 0..<batch {
+        var count = startOffset
+        for t in 0..<length {
+            let tok = Int(tokens[b * length + t])
+            if tok == padIndex { positions[b * length + t] = Int32(padIndex) }
+            else { count += 1; positions[b * length + t] = Int32(padIndex + count) }
+        }
+    }
+}
+
+/// fairseq SinusoidalPositionalEmbedding.get_embedding: rows [numEmbeddings, dim]; half sin, half cos,
+/// frequency step log(10000)/(half-1); odd dim gets a zero last column; row padIndex is zero.
+public func sinusoidalTable(numEmbeddings: Int, dim: Int, padIndex: Int) -> [Float] {
+    let half = dim / 2
+    let step = Foundation.log(10000.0) / Double(half - 1)
+    var table = [Float](repeating: 0, count: numEmbeddings * dim)
+    // torch computes the frequencies and products in float32; reproduce that rounding.
+    let freqs = (0..<half).map { Float(Foundation.exp(Double($0) * -step)) }
+    for pos in 0..<numEmbeddings where pos != padIndex {
+        for i in 0..<half {
+            let angle = Float(pos) * freqs[i]
+            table[pos * dim + i] = sinf(angle)
+            table[pos * dim + half + i] = cosf(angle)
+        }
+    }
+    return table
+}
+
+/// out[R, C] = scale·table[tok[r], :] (+ positions[pos[r], :] if given)
+public func embeddingForward(_ out: FloatPtr, tokens: UnsafePointer<Int32>, table: FloatPtr, rows: Int, dim: Int,
+                             scale: Float, positionTable: FloatPtr?, positions: UnsafePointer<Int32>?) {
+    Parallel.forRanges(rows, grain: max(1, 8192 / dim)) { range in
+        for r in range {
+            let e = table + Int(tokens[r]) * dim, y = out + r * dim
+            if let positionTable, let positions {
+                let p = positionTable + Int(positions[r]) * dim
+                for j in 0..<dim { y[j] = scale * e[j] + p[j] }
+            } else {
+                for j in 0..<dim { y[j] = scale * e[j] }
+            }
+        }
+    }
+}
+
+/// dtable[tok[r], :] += scale·dout[r, :] for non-pad tokens (nn.Embedding(padding_idx) gives the pad row no
+/// gradient).  Sequential scatter-add: deterministic.
+public func embeddingBackward(dtable: FloatPtr, dout: FloatPtr, tokens: UnsafePointer<Int32>, rows: Int, dim: Int,
+                              scale: Float, padIndex: Int) {
+    for r in 0..<rows where Int(tokens[r]) != padIndex { axpy(dtable + Int(tokens[r]) * dim, scale, dout + r * dim, dim) }
+}
+
+// MARK: - Multi-head attention core (after the q/k/v projections, before out_proj)
+
+/// Shapes: q [B, Tq, D] (already scaled by head_dim^-1/2), k/v rows b·kBatchStride + j·D (normally
+/// kBatchStride = Tk·D), probs [B, H, Tq, Tk] (softmax output before dropout), ctx [B, Tq, D] (written).
+/// keyPad [B, Tk]: nonzero = masked key. causalOffset: query i sees keys j <= i + offset (nil = no causal mask).
+/// A query whose keys are all masked gets zero probabilities (PyTorch would give NaN).
+public struct AttentionShape {
+    public var batch: Int, queries: Int, keys: Int, dim: Int, heads: Int
+    public var kBatchStride: Int
+    public var causalOffset: Int?
+    public var headDim: Int { dim / heads }
+    public init(batch: Int, queries: Int, keys: Int, dim: Int, heads: Int, kBatchStride: Int? = nil, causalOffset: Int? = nil) {
+        self.batch = batch; self.queries = queries; self.keys = keys; self.dim = dim; self.heads = heads
+        self.kBatchStride = kBatchStride ?? keys * dim; self.causalOffset = causalOffset
+    }
+}
+
+public func attentionForward(ctx: FloatPtr, probs: FloatPtr, q: FloatPtr, k: FloatPtr, v: FloatPtr,
+                             shape s: AttentionShape, keyPad: UnsafePointer<UInt8>?, dropout: DropoutSite) {
+    let H = s.heads, Tq = s.queries, Tk = s.keys, D = s.dim, hd = s.headDim
+    Parallel.forRanges(s.batch * H, grain: 1) { range in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Tk) { tmpBuf in
+            let pd = tmpBuf.baseAddress!
+            for bh in range {
+                let b = bh / H, h = bh % H
+                for i in 0..<Tq {
+                    let qi = q + (b * Tq + i) * D + h * hd
+                    let prow = probs + (bh * Tq + i) * Tk
+                    let limit = s.causalOffset.map { min(Tk, i + $0 + 1) } ?? Tk
+                    var mx = -Float.infinity
+                    for j in 0..<limit {
+                        if let keyPad, keyPad[b * Tk + j] != 0 { prow[j] = -.infinity; continue }
+                        let sc = dot(qi, k + b * s.kBatchStride + j * D + h * hd, hd)
+                        prow[j] = sc
+                        if sc > mx { mx = sc }
+                    }
+                    let ci = ctx + (b * Tq + i) * D + h * hd
+                    zero(ci, hd)
+                    if mx == -.infinity { zero(prow, Tk); continue }
+                    var sum: Float = 0
+                    for j in 0..<limit { let e = expf(prow[j] - mx); prow[j] = e; sum += e }
+                    let inv = 1 / sum
+                    for j in 0..<limit { prow[j] *= inv }
+                    for j in limit..<Tk { prow[j] = 0 }
+                    let base = (bh * Tq + i) * Tk
+                    for j in 0..<limit {
+                        let p = dropout.active ? prow[j] * dropout.multiplier(base + j) : prow[j]
+                        pd[j] = p
+                        if p != 0 { axpy(ci, p, v + b * s.kBatchStride + j * D + h * hd, hd) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// dq, dk, dv += gradients (dk/dv indexed like k/v). dctx [B, Tq, D].
+/// Parallel over batch rows b (all heads of a row in one task) so dk/dv rows are never shared between tasks.
+public func attentionBackward(dq: FloatPtr, dk: FloatPtr, dv: FloatPtr, dctx: FloatPtr, probs: FloatPtr,
+                              q: FloatPtr, k: FloatPtr, v: FloatPtr, shape s: AttentionShape,
+                              dropout: DropoutSite) {
+    let H = s.heads, Tq = s.queries, Tk = s.keys, D = s.dim, hd = s.headDim
+    Parallel.forRanges(s.batch, grain: 1) { range in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Tk) { tmpBuf in
+            let dp = tmpBuf.baseAddress!
+            for b in range {
+                for h in 0..<H {
+                    let bh = b * H + h
+                    for i in 0..<Tq {
+                        let prow = probs + (bh * Tq + i) * Tk
+                        let limit = s.causalOffset.map { min(Tk, i + $0 + 1) } ?? Tk
+                        let dci = dctx + (b * Tq + i) * D + h * hd
+                        let base = (bh * Tq + i) * Tk
+                        // dP_drop[j] = dctx_i·v_j ; dv_j += P_drop[j]·dctx_i ; dP = dP_drop·mask
+                        var dotPdP: Float = 0
+                        for j in 0..<limit {
+                            let p = prow[j]
+                            if p == 0 { dp[j] = 0; continue }
+                            let m: Float = dropout.active ? dropout.multiplier(base + j) : 1
+                            let off = b * s.kBatchStride + j * D + h * hd
+                            if m != 0 {
+                                dp[j] = dot(dci, v + off, hd) * m
+                                axpy(dv + off, p * m, dci, hd)
+                            } else { dp[j] = 0 }
+                            dotPdP += p * dp[j]
+                        }
+                        // dS_j = P_j (dP_j - Σ P·dP); dq_i += dS_j k_j ; dk_j += dS_j q_i
+                        let qi = q + (b * Tq + i) * D + h * hd, dqi = dq + (b * Tq + i) * D + h * hd
+                        for j in 0..<limit {
+                            let p = prow[j]
+                            if p == 0 { continue }
+                            let ds = p * (dp[j] - dotPdP)
+                            let off = b * s.kBatchStride + j * D + h * hd
+                            axpy(dqi, ds, k + off, hd)
+                            axpy(dk + off, ds, qi, hd)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Label-smoothed cross-entropy (fairseq label_smoothed_nll_loss)
+
+/// logits [R, V], targets [R]. For rows with target != pad:
+///   nll = -logp[t], smooth = -Σ_v logp[v], eps_i = eps/(V-1), loss = (1-eps-eps_i)·nll + eps_i·smooth.
+/// Writes dlogits [R, V] = gradScale·∂loss/∂logits (zero rows for pad targets), rowLoss[R], rowNll[R].
+public func labelSmoothedCrossEntropy(logits: FloatPtr, targets: UnsafePointer<Int32>, rows: Int, vocab V: Int,
+                                      epsilon: Float, padIndex: Int, gradScale: Float, dlogits: FloatPtr?,
+                                      rowLoss: FloatPtr, rowNll: FloatPtr) {
+    let epsI = epsilon / Float(V - 1)
+    let wNll = 1 - epsilon - epsI
+    Parallel.forRanges(rows, grain: max(1, 16384 / V)) { range in
+        for r in range {
+            let z = logits + r * V
+            let t = Int(targets[r])
+            if t == padIndex {
+                rowLoss[r] = 0; rowNll[r] = 0
+                if let dlogits { zero(dlogits + r * V, V) }
+                continue
+            }
+            var mx = -Float.infinity
+            for j in 0..<V where z[j] > mx { mx = z[j] }
+            var sumExp: Float = 0
+            for j in 0..<V { sumExp += expf(z[j] - mx) }
+            let lse = mx + logf(sumExp)
+            let sumZ = vsum(z, V)
+            let nll = lse - z[t]
+            let smooth = Float(V) * lse - sumZ
+            rowNll[r] = nll
+            rowLoss[r] = wNll * nll + epsI * smooth
+            if let dlogits {
+                let dz = dlogits + r * V
+                let invSum = 1 / sumExp
+                // d/dz_j = wNll·(p_j - [j==t]) + epsI·(V·p_j - 1)
+                let cp = (wNll + epsI * Float(V)) * gradScale
+                for j in 0..<V { dz[j] = cp * expf(z[j] - mx) * invSum - epsI * gradScale }
+                dz[t] -= wNll * gradScale
+            }
+        }
+    }
+}
+
+/// out[R, V] = log_softmax(logits) row-wise.
+public func logSoftmax(_ out: FloatPtr, _ logits: FloatPtr, rows: Int, vocab V: Int) {
+    Parallel.forRanges(rows, grain: 1) { range in
+        for r in range {
+            let z = logits + r * V, y = out + r * V
+            var mx = -Float.infinity
+            for j in 0..<V where z[j] > mx { mx = z[j] }
+            var s: Float = 0
+            for j in 0..<V { s += expf(z[j] - mx) }
+            let lse = mx + logf(s)
+            for j in 0..<V { y[j] = z[j] - lse }
+        }
+    }
+}

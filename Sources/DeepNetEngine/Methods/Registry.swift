@@ -1,0 +1,5 @@
+// The built-in method list. A new method adds one line here (or registers itself at runtime with
+// `MethodRegistry.register`); the model code never changes.
+let builtinMethods: [ResidualMethod.Type] = [
+    PostLN.self, PreLN.self, DeepNorm.self, DeepNormTorchscale.self,
+]

@@ -1,0 +1,548 @@
+// The Transformer: encoder–decoder, encoder-only (masked LM) and decoder-only (causal LM), with the residual
+// method supplied by a `ResidualMethod`. Forward and backward are explicit sequences of kernel calls.
+import Foundation
+
+/// One encoder or decoder stack: embeddings, layers (as a flat list of sublayers), output ops.
+final class StackModule {
+    let info: StackInfo
+    let tokenTable: Int
+    let learnedPositions: Int?
+    var sinusoid: [Float] = []
+    let sublayers: [Sublayer]
+    let sublayersPerLayer: Int
+    let outputOps: [ActivationOp]
+    let mixer: LayerHistoryMixer?
+    let embedStream: UInt64
+    init(info: StackInfo, tokenTable: Int, learnedPositions: Int?, sublayers: [Sublayer], perLayer: Int,
+         outputOps: [ActivationOp], mixer: LayerHistoryMixer?, embedStream: UInt64) {
+        self.info = info; self.tokenTable = tokenTable; self.learnedPositions = learnedPositions
+        self.sublayers = sublayers; self.sublayersPerLayer = perLayer; self.outputOps = outputOps
+        self.mixer = mixer; self.embedStream = embedStream
+    }
+}
+
+/// Activations of one stack for one batch shape.
+final class StackActivations {
+    let emb = FloatBuffer(), embDrop = FloatBuffer()
+    var positions: [Int32] = []
+    var keyPad: [UInt8] = []
+    let sub: [SublayerActivations]
+    let output: ChainState
+    // DLCL history: pushed values h_k, their chains, mixed values z_l and mix chains.
+    var pushChains: [ChainState] = [], mixChains: [ChainState] = []
+    var mixed: [FloatBuffer] = []
+    var history: [FloatPtr] = []
+    var x0: FloatPtr? = nil
+    var layerOutputs: [FloatPtr] = []
+    var finalHidden: FloatPtr? = nil
+    init(_ s: StackModule) {
+        sub = s.sublayers.map { SublayerActivations($0.ops) }
+        output = ChainState(count: s.outputOps.count)
+        if let m = s.mixer {
+            let L = s.info.layers
+            pushChains = (0...L).map { ChainState(count: m.pushOps(index: $0).count) }
+            mixChains = (0...L).map { ChainState(count: m.mixOps(index: $0).count) }
+            mixed = (0...L).map { _ in FloatBuffer() }
+        }
+    }
+}
+
+public final class TransformerModel {
+    public let config: ModelConfig
+    public var parameters: ParameterStore
+    public var gradients: [Float]
+    /// Number of optimizer updates applied so far (the Trainer advances it); BranchNorm's t.
+    public var updateCount: Int = 0
+    public let method: ResidualMethod
+
+    var encoder: StackModule?
+    var decoder: StackModule?
+    var outputProjection: Int = 0
+    var encAct: StackActivations?
+    var decAct: StackActivations?
+    let arena = Arena(), stackArena = Arena()
+    let streamA = FloatBuffer(), streamB = FloatBuffer(), dMemory = FloatBuffer(), opScratch = FloatBuffer()
+    let logitsBuf = FloatBuffer(), dlogitsBuf = FloatBuffer(), rowLoss = FloatBuffer(), rowNll = FloatBuffer()
+    var dHistory: [FloatBuffer] = []
+    var lastLogitRows = 0
+    /// (tensor label, pointer, count) of activations in forward order, for NonFiniteError reports.
+    var trace: [(String, FloatPtr, Int)] = []
+
+    public init(config: ModelConfig, seed: UInt64) throws {
+        try config.validate()
+        self.config = config
+        let method = try MethodRegistry.make(config)
+        self.method = method
+        var outputProjection = 0
+        var store = ParameterStore()
+        let d = config.embedDim, V = config.vocabSize, pad = config.padIndex
+        let positionRows = config.maxPositions + pad + 1
+        var stream: UInt64 = 1
+        var linears: [(LinearInfo, Int, Int?)] = []
+        var embeddings: [EmbeddingInfo] = []
+
+        func buildStack(_ kind: StackKind) -> StackModule {
+            let L = kind == .encoder ? config.encoderLayers : config.decoderLayers
+            let info = StackInfo(kind: kind, layers: L, architecture: config.architecture)
+            let p = info.prefix
+            // Token embeddings (shared with the encoder when all embeddings are shared).
+            let tokName = p + ".embed_tokens.weight"
+            let tokenTable: Int
+            if kind == .decoder && config.shareAllEmbeddings {
+                store.alias(tokName, to: "encoder.embed_tokens.weight")
+                tokenTable = store.offset(of: tokName)
+            } else {
+                tokenTable = store.declare(ParameterSpec(tokName, [V, d], .byHook))
+                embeddings.append(EmbeddingInfo(name: tokName, kind: .tokens, stack: kind, rows: V, dim: d, padIndex: pad))
+            }
+            var learned: Int? = nil
+            if config.positions == .learned {
+                let n = p + ".embed_positions.weight"
+                learned = store.declare(ParameterSpec(n, [positionRows, d], .byHook))
+                embeddings.append(EmbeddingInfo(name: n, kind: .learnedPositions, stack: kind, rows: positionRows, dim: d, padIndex: pad))
+            }
+            // Output projection (decoder; encoder only in encoder-only models), declared before the layers as
+            // torchscale's Decoder does.
+            let hasOutput = kind == .decoder || config.architecture == .encoderOnly
+            if hasOutput {
+                let n = p + ".output_projection.weight"
+                if config.shareAllEmbeddings || config.shareDecoderInputOutputEmbed {
+                    store.alias(n, to: tokName)
+                    outputProjection = store.offset(of: n)
+                } else {
+                    outputProjection = store.declare(ParameterSpec(n, [V, d], .byHook))
+                    embeddings.append(EmbeddingInfo(name: n, kind: .outputProjection, stack: kind, rows: V, dim: d, padIndex: pad))
+                }
+            }
+            let kinds: [SublayerKind] = kind == .encoder ? [.selfAttention, .feedForward]
+                : (config.architecture == .encoderDecoder ? [.selfAttention, .crossAttention, .feedForward] : [.selfAttention, .feedForward])
+            var subs: [Sublayer] = []
+            for l in 0..<L {
+                for (j, sk) in kinds.enumerated() {
+                    let si = SublayerInfo(stack: info, layer: l, kind: sk, indexInLayer: j, indexInStack: l * kinds.count + j,
+                                          embedDim: d, ffnDim: config.ffnDim, heads: config.heads)
+                    let s = Sublayer(info: si, method: method, config: config, streamBase: stream)
+                    stream += 4
+                    func linear(_ role: LinearRole, _ fin: Int, _ fout: Int) -> LinearSlot {
+                        let li = LinearInfo(sublayer: si, role: role, fanIn: fin, fanOut: fout)
+                        let w = store.declare(ParameterSpec(li.name + ".weight", [fout, fin], .byHook))
+                        var b: Int? = nil
+                        if method.linearHasBias(li) { b = store.declare(ParameterSpec(li.name + ".bias", [fout], .zeros)) }
+                        linears.append((li, w, b))
+                        return LinearSlot(info: li, weight: w, bias: b)
+                    }
+                    if sk == .feedForward {
+                        s.fc1 = linear(.fc1, d, config.ffnDim)
+                        s.fc2 = linear(.fc2, config.ffnDim, d)
+                    } else {
+                        s.k = linear(.k, d, d); s.v = linear(.v, d, d); s.q = linear(.q, d, d); s.out = linear(.out, d, d)
+                    }
+                    for hook in [Hook.attentionContext, .ffnPreActivation, .ffnHidden, .branchInput, .branchOutput, .sublayerOutput] {
+                        for op in s.hookOps(hook) { for spec in op.parameters { store.declare(spec) } }
+                    }
+                    for spec in s.combine.parameters { store.declare(spec) }
+                    subs.append(s)
+                }
+            }
+            let outOps = method.stackOutputOps(info)
+            for op in outOps { for spec in op.parameters { store.declare(spec) } }
+            let mixer = method.layerHistoryMixer(info)
+            if let mixer {
+                for spec in mixer.parameters { store.declare(spec) }
+                for i in 0...L { for op in mixer.pushOps(index: i) + mixer.mixOps(index: i) { for spec in op.parameters { store.declare(spec) } } }
+            }
+            let m = StackModule(info: info, tokenTable: tokenTable, learnedPositions: learned, sublayers: subs,
+                                perLayer: kinds.count, outputOps: outOps, mixer: mixer, embedStream: stream)
+            stream += 4
+            if config.positions == .sinusoidal {
+                m.sinusoid = sinusoidalTable(numEmbeddings: positionRows, dim: d, padIndex: pad)
+            }
+            return m
+        }
+        let encoder = config.hasEncoder ? buildStack(.encoder) : nil
+        let decoder = config.hasDecoder ? buildStack(.decoder) : nil
+
+        // Bind every op to its offsets.
+        let lookup: (String) -> Int = { store.offset(of: $0) }
+        for s in [encoder, decoder].compactMap({ $0 }) {
+            for sub in s.sublayers {
+                for list in sub.ops { for op in list { op.bind(offsetOf: lookup) } }
+                sub.combine.bind(offsetOf: lookup)
+            }
+            for op in s.outputOps { op.bind(offsetOf: lookup) }
+            if let m = s.mixer {
+                m.bind(offsetOf: lookup)
+                for i in 0...s.info.layers { for op in m.pushOps(index: i) + m.mixOps(index: i) { op.bind(offsetOf: lookup) } }
+            }
+        }
+
+        // Initialization: constants first, then method hooks with one RNG stream per tensor.
+        for (i, e) in store.entries.enumerated() {
+            switch store.initial(at: i) {
+            case .zeros: for j in 0..<e.count { store.values[e.offset + j] = 0 }
+            case .ones: for j in 0..<e.count { store.values[e.offset + j] = 1 }
+            case .constant(let c): for j in 0..<e.count { store.values[e.offset + j] = c }
+            case .byHook: break
+            }
+        }
+        store.values.withUnsafeMutableBufferPointer { vals in
+            for e in embeddings {
+                var rng = SplitMix64(seed: seed ^ stableHash(e.name))
+                let off = store.entries[store.index[e.name]!].offset
+                method.initializeEmbedding(e, table: UnsafeMutableBufferPointer(rebasing: vals[off..<(off + e.rows * e.dim)]), rng: &rng)
+            }
+            for (li, w, b) in linears {
+                var rng = SplitMix64(seed: seed ^ stableHash(li.name))
+                let wb = UnsafeMutableBufferPointer(rebasing: vals[w..<(w + li.fanIn * li.fanOut)])
+                let bb = b.map { UnsafeMutableBufferPointer(rebasing: vals[$0..<($0 + li.fanOut)]) }
+                method.initializeLinear(li, weight: wb, bias: bb, rng: &rng)
+            }
+        }
+        parameters = store
+        gradients = [Float](repeating: 0, count: store.count)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.outputProjection = outputProjection
+        if let encoder { encAct = StackActivations(encoder) }
+        if let decoder { decAct = StackActivations(decoder) }
+    }
+
+    public var parameterCount: Int { parameters.count }
+
+    // MARK: - Batch validation
+
+    func check(_ b: TokenBatch) throws {
+        let V = config.vocabSize
+        func ids(_ a: [Int32], _ name: String, _ n: Int) throws {
+            guard a.count == n else { throw BatchError(message: "\(name) has \(a.count) ids, expected \(n) (batchSize × length)") }
+            for (i, t) in a.enumerated() where t < 0 || Int(t) >= V {
+                throw BatchError(message: "\(name)[\(i)] = \(t) is outside [0, \(V)) (vocabSize \(V))")
+            }
+        }
+        guard b.batchSize > 0 else { throw BatchError(message: "batchSize must be > 0") }
+        switch config.architecture {
+        case .encoderDecoder:
+            guard b.sourceLength > 0, b.targetLength > 0 else { throw BatchError(message: "sourceLength and targetLength must be > 0") }
+            try ids(b.source, "source", b.batchSize * b.sourceLength)
+            try ids(b.prevOutput, "prevOutput", b.batchSize * b.targetLength)
+            try ids(b.target, "target", b.batchSize * b.targetLength)
+        case .encoderOnly:
+            guard b.sourceLength > 0 else { throw BatchError(message: "sourceLength must be > 0") }
+            try ids(b.source, "source", b.batchSize * b.sourceLength)
+            try ids(b.target, "target", b.batchSize * b.sourceLength)
+        case .decoderOnly:
+            guard b.targetLength > 0 else { throw BatchError(message: "targetLength must be > 0") }
+            try ids(b.prevOutput, "prevOutput", b.batchSize * b.targetLength)
+            try ids(b.target, "target", b.batchSize * b.targetLength)
+        }
+        let maxLen = max(config.hasEncoder ? b.sourceLength : 0, config.hasDecoder && config.architecture != .encoderOnly ? b.targetLength : 0)
+        if config.positions == .learned && maxLen > config.maxPositions {
+            throw BatchError(message: "sequence length \(maxLen) exceeds maxPositions \(config.maxPositions)")
+        }
+    }
+
+    // MARK: - Public entry points
+
+    /// Training (or eval with `training: false`) forward + backward. Zeroes and fills `gradients`.
+    public func forwardBackward(_ b: TokenBatch, training: Bool, dropoutSeed: UInt64) throws -> LossStats {
+        try check(b)
+        return try run(b, training: training, dropoutSeed: dropoutSeed, backward: true)
+    }
+
+    /// Eval-mode forward (no dropout), loss only.
+    public func forward(_ b: TokenBatch) throws -> LossStats {
+        try check(b)
+        return try run(b, training: false, dropoutSeed: 0, backward: false)
+    }
+
+    /// Logits of the last forward, row-major [rows, vocab] (rows = B·T, or B·S for encoder-only).
+    public func logits() -> [Float] { Array(UnsafeBufferPointer(start: logitsBuf.ptr, count: lastLogitRows * config.vocabSize)) }
+    public var logitRows: Int { lastLogitRows }
+
+    // MARK: - Core
+
+    func run(_ b: TokenBatch, training: Bool, dropoutSeed: UInt64, backward: Bool) throws -> LossStats {
+        let d = config.embedDim, V = config.vocabSize, B = b.batchSize
+        let S = config.hasEncoder ? b.sourceLength : 0
+        let T = config.architecture == .encoderOnly ? b.sourceLength : b.targetLength
+        let maxRows = B * max(S, T)
+        let lossRows = B * T
+        // Size shared buffers once per shape (grow-only).
+        streamA.ensure(maxRows * d); streamB.ensure(maxRows * d)
+        opScratch.ensure(maxRows * max(d, config.ffnDim))
+        var need = 0
+        for s in [encoder, decoder].compactMap({ $0 }) {
+            for sub in s.sublayers { need = max(need, sub.arenaNeed(rows: maxRows, keyRows: maxRows)) }
+        }
+        arena.reserve(need)
+        stackArena.reserve(8 * maxRows * max(d, config.ffnDim) + 64)
+        trace.removeAll(keepingCapacity: true)
+        method.willRunForward(training: training)
+        let target = config.architecture == .encoderOnly ? b.target : b.target
+        var stats = LossStats(loss: 0, nllLoss: 0, tokens: 0)
+        for t in target where Int(t) != config.padIndex { stats.tokens += 1 }
+        let ctx = OpContext(training: training, step: updateCount, scratch: opScratch.ptr)
+
+        let gradientsCount = gradients.count
+        try parameters.values.withUnsafeMutableBufferPointer { pbuf in
+            try gradients.withUnsafeMutableBufferPointer { gbuf in
+                let params = pbuf.baseAddress!, grads = gbuf.baseAddress!
+                if backward { zero(grads, gradientsCount) }
+                var features: FloatPtr
+                var memory: FloatPtr? = nil
+                if let enc = encoder, let ea = encAct {
+                    memory = stackForward(enc, ea, tokens: b.source, batch: B, length: S, memory: nil, memoryKeyPad: nil,
+                                          memoryLength: 0, params: params, ctx: ctx, seed: dropoutSeed)
+                    features = memory!
+                }
+                if let dec = decoder, let da = decAct {
+                    features = stackForward(dec, da, tokens: b.prevOutput, batch: B, length: T, memory: memory,
+                                            memoryKeyPad: encAct?.keyPad, memoryLength: S, params: params, ctx: ctx, seed: dropoutSeed)
+                } else {
+                    features = memory!
+                }
+                // Output projection and loss.
+                let logits = logitsBuf.ensure(lossRows * V)
+                linearForward(logits, features, params + outputProjection, nil, rows: lossRows, inDim: d, outDim: V)
+                lastLogitRows = lossRows
+                trace.append(("logits", logits, lossRows * V))
+                let dlogits: FloatPtr? = backward ? dlogitsBuf.ensure(lossRows * V) : nil
+                let rl = rowLoss.ensure(lossRows), rn = rowNll.ensure(lossRows)
+                let gradScale: Float = stats.tokens > 0 ? 1 / Float(stats.tokens) : 0
+                target.withUnsafeBufferPointer { tp in
+                    labelSmoothedCrossEntropy(logits: logits, targets: tp.baseAddress!, rows: lossRows, vocab: V,
+                                              epsilon: Float(config.labelSmoothing), padIndex: config.padIndex,
+                                              gradScale: gradScale, dlogits: dlogits, rowLoss: rl, rowNll: rn)
+                }
+                var sumLoss = 0.0, sumNll = 0.0
+                for r in 0..<lossRows { sumLoss += Double(rl[r]); sumNll += Double(rn[r]) }
+                let denom = Double(max(stats.tokens, 1))
+                stats.loss = sumLoss / denom; stats.nllLoss = sumNll / denom
+                method.didRunForward(training: training)
+                if !stats.loss.isFinite {
+                    throw NonFiniteError(step: updateCount, tensor: firstNonFiniteInForward(params: params), what: "loss")
+                }
+                guard backward, let dlogits else { return }
+                // Backward: logits -> features.
+                let dFeatures = streamA.ptr
+                zero(dFeatures, lossRows * d)
+                linearBackward(dinp: dFeatures, dweight: grads + outputProjection, dbias: nil, dout: dlogits, inp: features,
+                               weight: params + outputProjection, rows: lossRows, inDim: d, outDim: V)
+                if let dec = decoder, let da = decAct {
+                    var dMem: FloatPtr? = nil
+                    if encoder != nil { dMem = dMemory.ensure(B * S * d); zero(dMem!, B * S * d) }
+                    stackBackward(dec, da, dOut: dFeatures, batch: B, length: T, memory: memory, memoryKeyPad: encAct?.keyPad,
+                                  memoryLength: S, dMemory: dMem, tokens: b.prevOutput, params: params, grads: grads, ctx: ctx, seed: dropoutSeed)
+                    if let enc = encoder, let ea = encAct {
+                        stackBackward(enc, ea, dOut: dMem!, batch: B, length: S, memory: nil, memoryKeyPad: nil, memoryLength: 0,
+                                      dMemory: nil, tokens: b.source, params: params, grads: grads, ctx: ctx, seed: dropoutSeed)
+                    }
+                } else if let enc = encoder, let ea = encAct {
+                    stackBackward(enc, ea, dOut: dFeatures, batch: B, length: S, memory: nil, memoryKeyPad: nil, memoryLength: 0,
+                                  dMemory: nil, tokens: b.source, params: params, grads: grads, ctx: ctx, seed: dropoutSeed)
+                }
+            }
+        }
+        return stats
+    }
+
+    func firstNonFiniteInForward(params: FloatPtr) -> String {
+        for e in parameters.entries {
+            for j in 0..<e.count where !params[e.offset + j].isFinite { return "\(e.name) (parameter)" }
+        }
+        for (name, p, n) in trace {
+            for j in 0..<n where !p[j].isFinite { return "\(name) (activation)" }
+        }
+        return "unknown"
+    }
+
+    /// Name of the first parameter (in declaration = forward order) whose gradient is NaN/Inf, if any.
+    public func firstNonFiniteGradient() -> String? {
+        for e in parameters.entries {
+            for j in 0..<e.count where !gradients[e.offset + j].isFinite { return e.name }
+        }
+        return nil
+    }
+
+    // MARK: - Stack forward / backward
+
+    func embed(_ s: StackModule, _ a: StackActivations, tokens: [Int32], batch B: Int, length T: Int, params: FloatPtr,
+               ctx: OpContext, seed: UInt64) -> FloatPtr {
+        let d = config.embedDim, R = B * T, pad = config.padIndex
+        if a.positions.count != R { a.positions = [Int32](repeating: 0, count: R); a.keyPad = [UInt8](repeating: 0, count: R) }
+        tokens.withUnsafeBufferPointer { tp in
+            a.positions.withUnsafeMutableBufferPointer { pp in
+                makePositions(tp.baseAddress!, batch: B, length: T, padIndex: pad, into: pp.baseAddress!)
+            }
+        }
+        for r in 0..<R { a.keyPad[r] = Int(tokens[r]) == pad ? 1 : 0 }
+        let emb = a.emb.ensure(R * d)
+        let scale: Float = config.scaleEmbedding ? Float(d).squareRoot() : 1
+        tokens.withUnsafeBufferPointer { tp in
+            a.positions.withUnsafeBufferPointer { pp in
+                if config.positions == .none {
+                    embeddingForward(emb, tokens: tp.baseAddress!, table: params + s.tokenTable, rows: R, dim: d, scale: scale,
+                                     positionTable: nil, positions: nil)
+                } else if let lp = s.learnedPositions {
+                    embeddingForward(emb, tokens: tp.baseAddress!, table: params + s.tokenTable, rows: R, dim: d, scale: scale,
+                                     positionTable: params + lp, positions: pp.baseAddress!)
+                } else {
+                    s.sinusoid.withUnsafeMutableBufferPointer { sp in
+                        embeddingForward(emb, tokens: tp.baseAddress!, table: params + s.tokenTable, rows: R, dim: d, scale: scale,
+                                         positionTable: sp.baseAddress!, positions: pp.baseAddress!)
+                    }
+                }
+            }
+        }
+        let site = DropoutSite(p: ctx.training ? config.dropout : 0, seed: seed, stream: s.embedStream)
+        var x = emb
+        if site.active || s.info.kind == .encoder {
+            x = a.embDrop.ensure(R * d)
+            dropoutForward(x, emb, count: R * d, site: site)
+            // torchscale Encoder: x = x * (1 - encoder_padding_mask)
+            if s.info.kind == .encoder { for r in 0..<R where a.keyPad[r] != 0 { zero(x + r * d, d) } }
+        }
+        trace.append(("\(s.info.prefix).embeddings", x, R * d))
+        return x
+    }
+
+    func attentionInputs(_ sub: Sublayer, _ a: StackActivations, batch B: Int, length T: Int, memory: FloatPtr?,
+                         memoryKeyPad: UnsafePointer<UInt8>?, memoryLength S: Int, ownKeyPad: UnsafePointer<UInt8>) -> AttentionInputs {
+        switch sub.info.kind {
+        case .crossAttention:
+            return AttentionInputs(batch: B, queries: T, keys: S, causal: false, keyPad: memoryKeyPad, memory: memory)
+        default:
+            // Encoder self-attention masks pad keys; decoder self-attention is causal only (torchscale passes no
+            // self_attn_padding_mask; with right padding no real query can see a pad key).
+            let isDecoder = sub.info.stack.kind == .decoder
+            return AttentionInputs(batch: B, queries: T, keys: T, causal: isDecoder, keyPad: isDecoder ? nil : ownKeyPad, memory: nil)
+        }
+    }
+
+    func stackForward(_ s: StackModule, _ a: StackActivations, tokens: [Int32], batch B: Int, length T: Int, memory: FloatPtr?,
+                      memoryKeyPad: [UInt8]?, memoryLength S: Int, params: FloatPtr, ctx: OpContext, seed: UInt64) -> FloatPtr {
+        let d = config.embedDim, R = B * T
+        var x = embed(s, a, tokens: tokens, batch: B, length: T, params: params, ctx: ctx, seed: seed)
+        a.x0 = x
+        let L = s.info.layers, per = s.sublayersPerLayer
+        a.keyPad.withUnsafeBufferPointer { kp in
+            (memoryKeyPad ?? []).withUnsafeBufferPointer { mkp in
+                let mixer = s.mixer
+                if let mixer {
+                    a.history.removeAll(keepingCapacity: true)
+                    a.history.append(runOps(mixer.pushOps(index: 0), a.pushChains[0], x, rows: R, width: d, params: params, ctx: ctx))
+                }
+                for l in 0..<L {
+                    if let mixer {
+                        x = mix(mixer, a, layer: l, rows: R, params: params, ctx: ctx)
+                    }
+                    for j in 0..<per {
+                        let sub = s.sublayers[l * per + j]
+                        let ai = attentionInputs(sub, a, batch: B, length: T, memory: memory, memoryKeyPad: mkp.baseAddress,
+                                                 memoryLength: S, ownKeyPad: kp.baseAddress!)
+                        x = sub.forward(x: x, inputs: ai, acts: a.sub[l * per + j], params: params, ctx: ctx, dropoutSeed: seed)
+                        trace.append((sub.label + " (output)", x, R * d))
+                    }
+                    if let mixer {
+                        a.history.append(runOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], x, rows: R, width: d, params: params, ctx: ctx))
+                    }
+                }
+                if let mixer { x = mix(mixer, a, layer: L, rows: R, params: params, ctx: ctx) }
+            }
+        }
+        a.finalHidden = x
+        let out = runOps(s.outputOps, a.output, x, rows: R, width: d, params: params, ctx: ctx)
+        trace.append(("\(s.info.prefix) (output)", out, R * d))
+        return out
+    }
+
+    /// z_l = Σ_{k≤l} W[l,k]·h_k, then the mixer's ops for layer l.
+    func mix(_ m: LayerHistoryMixer, _ a: StackActivations, layer l: Int, rows R: Int, params: FloatPtr, ctx: OpContext) -> FloatPtr {
+        let d = config.embedDim
+        let z = a.mixed[l].ensure(R * d)
+        zero(z, R * d)
+        for k in 0...l { axpy(z, params[m.weightOffset(layer: l, entry: k)], a.history[k], R * d) }
+        return runOps(m.mixOps(index: l), a.mixChains[l], z, rows: R, width: d, params: params, ctx: ctx)
+    }
+
+    /// Backward of the mix for layer l: dH[k] += W[l,k]·dz, dW[l,k] += dz·h_k.
+    func mixBackward(_ m: LayerHistoryMixer, _ a: StackActivations, layer l: Int, dOut: FloatPtr, rows R: Int, params: FloatPtr,
+                     grads: FloatPtr, ctx: OpContext) {
+        let d = config.embedDim
+        let dz = backOps(m.mixOps(index: l), a.mixChains[l], dy: dOut, rows: R, width: d, params: params, grads: grads, ctx: ctx, arena: stackArena)
+        for k in 0...l {
+            let w = m.weightOffset(layer: l, entry: k)
+            axpy(dHistory[k].ptr, params[w], dz, R * d)
+            grads[w] += dot(dz, a.history[k], R * d)
+        }
+    }
+
+    func stackBackward(_ s: StackModule, _ a: StackActivations, dOut: FloatPtr, batch B: Int, length T: Int, memory: FloatPtr?,
+                       memoryKeyPad: [UInt8]?, memoryLength S: Int, dMemory: FloatPtr?, tokens: [Int32], params: FloatPtr,
+                       grads: FloatPtr, ctx: OpContext, seed: UInt64) {
+        let d = config.embedDim, R = B * T
+        let L = s.info.layers, per = s.sublayersPerLayer
+        stackArena.reset()
+        // dOut may alias streamA; copy the gradient wrt the final hidden state into streamB first.
+        var dy = streamB.ptr
+        let dHidden = backOps(s.outputOps, a.output, dy: dOut, rows: R, width: d, params: params, grads: grads, ctx: ctx, arena: stackArena)
+        dy.update(from: dHidden, count: R * d)
+        var other = streamA.ptr
+        let mixer = s.mixer
+        if mixer != nil {
+            while dHistory.count <= L { dHistory.append(FloatBuffer()) }
+            for k in 0...L { zero(dHistory[k].ensure(R * d), R * d) }
+        }
+        a.keyPad.withUnsafeBufferPointer { kp in
+            (memoryKeyPad ?? []).withUnsafeBufferPointer { mkp in
+                if let mixer { mixBackward(mixer, a, layer: L, dOut: dy, rows: R, params: params, grads: grads, ctx: ctx) }
+                for l in stride(from: L - 1, through: 0, by: -1) {
+                    if let mixer {
+                        stackArena.reset()
+                        let g = backOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], dy: dHistory[l + 1].ptr, rows: R, width: d,
+                                        params: params, grads: grads, ctx: ctx, arena: stackArena)
+                        dy.update(from: g, count: R * d)
+                    }
+                    for j in stride(from: per - 1, through: 0, by: -1) {
+                        let sub = s.sublayers[l * per + j]
+                        let ai = attentionInputs(sub, a, batch: B, length: T, memory: memory, memoryKeyPad: mkp.baseAddress,
+                                                 memoryLength: S, ownKeyPad: kp.baseAddress!)
+                        sub.backward(dy: dy, dx: other, inputs: ai, dMemory: dMemory, acts: a.sub[l * per + j], params: params,
+                                     grads: grads, ctx: ctx, dropoutSeed: seed, arena: arena)
+                        swap(&dy, &other)
+                    }
+                    if let mixer {
+                        stackArena.reset()
+                        mixBackward(mixer, a, layer: l, dOut: dy, rows: R, params: params, grads: grads, ctx: ctx)
+                    }
+                }
+            }
+        }
+        if let mixer {
+            stackArena.reset()
+            let g = backOps(mixer.pushOps(index: 0), a.pushChains[0], dy: dHistory[0].ptr, rows: R, width: d, params: params,
+                            grads: grads, ctx: ctx, arena: stackArena)
+            dy.update(from: g, count: R * d)
+        }
+        // Embedding backward: pad-row zeroing (encoder), dropout, token table, learned positions.
+        if s.info.kind == .encoder { for r in 0..<R where a.keyPad[r] != 0 { zero(dy + r * d, d) } }
+        let site = DropoutSite(p: ctx.training ? config.dropout : 0, seed: seed, stream: s.embedStream)
+        let dEmb: FloatPtr
+        if site.active {
+            zero(other, R * d)
+            dropoutBackward(dinp: other, dout: dy, count: R * d, site: site)
+            dEmb = other
+        } else { dEmb = dy }
+        let scale: Float = config.scaleEmbedding ? Float(d).squareRoot() : 1
+        tokens.withUnsafeBufferPointer { tp in
+            embeddingBackward(dtable: grads + s.tokenTable, dout: dEmb, tokens: tp.baseAddress!, rows: R, dim: d, scale: scale,
+                              padIndex: config.padIndex)
+        }
+        if let lp = s.learnedPositions {
+            a.positions.withUnsafeBufferPointer { pp in
+                embeddingBackward(dtable: grads + lp, dout: dEmb, tokens: pp.baseAddress!, rows: R, dim: d, scale: 1,
+                                  padIndex: config.padIndex)
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// Fig. 2: gradient norms and validation loss of Post-LN vs Post-LN-init.
+import DeepNetHarness
+
+private let methods = [L.method("Post-LN", Method.postLN), L.method("Post-LN-init", Method.postLNInit)]
+
+let fig2 = Experiment(
+    id: "fig2",
+    title: "Gradient norms (top layers, last layer vs depth) and validation loss of Post-LN and Post-LN-init",
+    artifact: .figure(2),
+    claim: "Post-LN-init converges at 18L-18L while Post-LN does not, although Post-LN-init has larger gradient norms in the top layers at every depth from 6L-6L to 24L-24L — so exploding gradients are not the root cause of Post-LN's instability.",
+    paper: PaperNumbers(statements: [
+        PaperStatement("As shown in Fig. 2(c), Post-LN-init converged while Post-LN did not. Post-LN-init has an even larger gradient norm in the last several layers, although its weights have been scaled down.", section: "II"),
+        PaperStatement("the gradient norm of Post-LN-init in the last layer is still much larger than that of Post-LN, regardless of model depth", section: "II"),
+        PaperStatement("Fig. 2. (a) Gradient norm in the top layers of 18L-18L models. (b) Gradient norm in the last layer of the models with depths varying from 6L-6L to 24L-24L. (c) Validation loss curves of 18L-18L models.", section: "caption"),
+    ]),
+    paperSetup: "IWSLT-14 De-En; Post-LN vs Post-LN-init (Xavier, then layer l scaled by 1/(N−l+1)); 18L-18L and 6L-6L … 24L-24L.",
+    measured: "Per-layer gradient norms (top layers, last decoder layer) and validation loss curves.",
+    measurements: [.gradientNormPerLayer, .validLoss],
+    renders: [
+        .curves(.validLoss, series: "method", panels: "depth"),
+        .diagnostic(.gradientNormPerLayer, series: "method", panels: "depth", logY: true),
+    ],
+    profiles: [
+        .smoke: .runs(RunGrid(base: Base.smokeTranslation, axes: [Axis("method", methods), Axis("depth", [L.depth(1), L.depth(3)])]),
+                      notes: ["Synthetic data, d = 32, 1L-1L and 3L-3L."]),
+        .reduced: .runs(RunGrid(base: with(Base.reducedIWSLT) { $0.training.steps = 2000; $0.decode.beam = 0 },
+                                axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(18), L.depth(24)])]),
+                        data: RealData.iwslt,
+                        notes: ["The paper's depths (6L-6L … 24L-24L) with 64-128-2 tiny Transformers, 2,000 steps of 2,048 target tokens at lr 1.5e-3 with 100 warm-up steps; IWSLT14-mini. No BLEU (the figure has none)."]),
+        .paper: .runs(RunGrid(base: with(Base.paperIWSLT) { $0.decode.beam = 0; $0.training.steps = 20_000 },
+                              axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(18), L.depth(24)])]),
+                      notes: Base.paperIWSLTNotes + ["Not in the text: the depths between 6L-6L and 24L-24L (6/12/18/24 assumed) and the length of the validation curves (20k steps assumed)."]),
+    ],
+    verdict: { r in
+        [postLNInitConverges(r)] + instrumentVerdicts(r, [
+            ("Post-LN-init has larger gradient norms than Post-LN in the top layers (18L-18L).", .gradientNormPerLayer),
+            ("Post-LN-init's last-layer gradient norm exceeds Post-LN's at every depth.", .gradientNormPerLayer),
+        ])
+    }
+)
+
+/// Fig. 2(c): at 18L-18L Post-LN-init converges while Post-LN diverges or stalls (best validation loss ≥ 10% higher).
+private func postLNInitConverges(_ r: ExperimentResults) -> ClaimVerdict {
+    let claim = "At 18L-18L Post-LN-init converges while Post-LN does not (diverges, or its best validation loss is ≥ 10% higher)."
+    let a = ["method": "Post-LN-init", "depth": "18L-18L"], b = ["method": "Post-LN", "depth": "18L-18L"]
+    for s in [a, b] { if let v = Verdicts.requireRuns(r, claim, s) { return v } }
+    let ra = r.record(a)!, rb = r.record(b)!
+    guard ra.status == .ok, let la = ra.metrics.bestValidLoss else {
+        return ClaimVerdict(claim, .notReproduced, "Post-LN-init \(ra.status.rawValue)")
+    }
+    if rb.status == .diverged {
+        return ClaimVerdict(claim, .reproduced, "Post-LN-init best valid loss \(Verdicts.fmt(la)); Post-LN diverged at step \(rb.divergedAtStep ?? 0)")
+    }
+    let lb = rb.metrics.bestValidLoss ?? .infinity
+    let ev = "best valid loss: Post-LN-init \(Verdicts.fmt(la)), Post-LN \(Verdicts.fmt(lb))"
+    return ClaimVerdict(claim, lb >= 1.1 * la ? .reproduced : .notReproduced, ev)
+}

@@ -1,0 +1,80 @@
+// Table II: BLEU on WMT-14 En-De and WMT-14 En-Fr at 6L-6L and 18L-18L.
+import DeepNetHarness
+
+private let tableIIMethods: [Level] = [
+    L.method("T-Fixup", Method.tFixup),
+    L.method("Vanilla Post-LN", Method.postLN),
+    L.method("Admin", Method.admin),
+    L.method("Vanilla Pre-LN", Method.preLN),
+    L.method("NormFormer", Method.normFormer),
+    L.method("DeepNet", Method.deepNorm),
+]
+
+private func pairLevels(enDeData: String?, enFrData: String?, paper: Bool) -> [Level] {
+    var de: [Override] = [.set(\.data.sourceLanguage, "en", as: "data.sourceLanguage"), .set(\.data.targetLanguage, "de", as: "data.targetLanguage")]
+    var fr: [Override] = [.set(\.data.sourceLanguage, "en", as: "data.sourceLanguage"), .set(\.data.targetLanguage, "fr", as: "data.targetLanguage")]
+    if let d = enDeData { de.append(.set(\.data.dataset, d, as: "data.dataset")) }
+    if let f = enFrData { fr.append(.set(\.data.dataset, f, as: "data.dataset")) }
+    return [Level("En-De", paperKey: "WMT14 En-De", de), Level("En-Fr", paperKey: "WMT14 En-Fr", fr)]
+}
+
+let table2 = Experiment(
+    id: "table2",
+    title: "BLEU on WMT-14 En-De and WMT-14 En-Fr for different models with varying depth",
+    artifact: .table(2),
+    claim: "At 18L-18L vanilla Post-LN diverges while DeepNet trains and reaches the best BLEU on both WMT-14 En-De (28.7) and En-Fr (42.4, tied with Admin).",
+    paper: PaperNumbers(
+        tables: [PaperTable(
+            caption: "TABLE II — BLEU scores on the WMT14 En-De and WMT14 En-Fr test sets",
+            columns: ["WMT14 En-De 6L-6L", "WMT14 En-De 18L-18L", "WMT14 En-Fr 6L-6L", "WMT14 En-Fr 18L-18L"],
+            rows: [
+                PaperRow("T-Fixup", [v(26.4), v(28.0), v(39.8), v(41.9)]),
+                PaperRow("Vanilla Post-LN", [v(27.4), diverged, v(39.6), diverged]),
+                PaperRow("Admin", [v(27.4), v(28.4), v(39.4), v(42.4)]),
+                PaperRow("Vanilla Pre-LN", [v(26.6), v(27.8), v(39.6), v(41.8)]),
+                PaperRow("NormFormer", [v(27.2), v(27.9), v(39.7), v(42.1)]),
+                PaperRow("DeepNet", [v(27.3), v(28.7), v(39.9), v(42.4)]),
+            ],
+            notes: ["LN: T-Fixup No-LN; Vanilla Post-LN and Admin Post-LN; Vanilla Pre-LN and NormFormer Pre-LN; DeepNet DeepNorm."])],
+        statements: []),
+    paperSetup: "WMT-14 En-De and WMT-14 En-Fr, base-size models, same hyper-parameters for all models.",
+    measured: "Test BLEU after training, or the step at which training diverged.",
+    measurements: [.bleu, .validLoss],
+    renders: [
+        .table(rows: "method", columns: "depth", metric: .bleu),
+        .bars(.bleu, groups: "method", series: "depth"),
+    ],
+    profiles: [
+        .smoke: .runs(RunGrid(base: Base.smokeTranslation,
+                              axes: [Axis("pair", pairLevels(enDeData: nil, enFrData: nil, paper: false)),
+                                     Axis("method", tableIIMethods), Axis("depth", [L.depth(1), L.depth(3)])],
+                              include: { $0["pair"] == "En-De" }),
+                      notes: ["Synthetic data, d = 32, En-De axis only, 1L-1L and 3L-3L."]),
+        .reduced: .runs(RunGrid(base: with(Base.reducedTranslation) { $0.training.steps = 1500 },
+                                axes: [Axis("pair", pairLevels(enDeData: nil, enFrData: nil, paper: false)),
+                                       Axis("method", tableIIMethods),
+                                       Axis("depth", [L.depth(6, paperKey: "6L-6L"), L.depth(18, paperKey: "18L-18L")])]),
+                        data: RealData.enDe,
+                        notes: ["64-128-2 tiny Transformers, the paper's two depths, 1,500 steps of 2,048 target tokens.",
+                                "Multi30k en→de and en→fr (real data) instead of WMT-14 (4.5M and 36M pairs); synthetic data when DEEPNET_DATA is unset."]),
+        .paper: .runs(RunGrid(base: Base.paperWMT,
+                              axes: [Axis("pair", pairLevels(enDeData: "wmt14-en-de", enFrData: "wmt14-en-fr", paper: true)),
+                                     Axis("method", tableIIMethods),
+                                     Axis("depth", [L.depth(6), L.depth(18)])]),
+                      notes: Base.paperWMTNotes),
+    ],
+    verdict: { r in
+        var out: [ClaimVerdict] = []
+        for pair in r.levels("pair") {
+            out.append(Verdicts.diverges(r, claim: "\(pair): vanilla Post-LN diverges at 18L-18L.",
+                                         ["pair": pair, "method": "Vanilla Post-LN", "depth": "18L-18L"]))
+            out.append(Verdicts.convergesEverywhere(r, claim: "\(pair): DeepNet converges at both depths.",
+                                                    axis: "method", level: "DeepNet", fixed: ["pair": pair]))
+            out.append(bestAtDeepest(r, claim: "\(pair): DeepNet has the best BLEU at 18L-18L.", level: "DeepNet", fixed: ["pair": pair]))
+        }
+        if out.isEmpty { out.append(Verdicts.notRun("DeepNet converges where vanilla Post-LN diverges.", "no runs")) }
+        out.append(Verdicts.divergencePatternMatches(r, claim: "The converged/diverged pattern matches the paper's table.",
+                                                     table: r.experiment.paper.tables[0], rows: "method"))
+        return out
+    }
+)
