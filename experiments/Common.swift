@@ -17,7 +17,7 @@ enum Method {
     static let dlcl = "dlcl"
     static let normFormer = "normformer"
     /// DeepNet for Pre-LN Transformers (§IV; Sub-LN with the sqrt(log 2N) init, the ICML 2023 "Magneto").
-    static let subLN = "subln"
+    static let subLN = "sub-ln"
     /// Table XI ablations (harness glue methods, see DeepNetHarness/Execution/AblationMethods.swift).
     static let deepNormWithoutResidualScale = "deepnorm-no-alpha"
     static let deepNormWithoutInit = "deepnorm-no-init"
@@ -97,7 +97,7 @@ enum Base {
         c.data.maxTokensPerSentence = 24
         c.data.evalSentences = 16
         c.optimizer.lr = 1e-3
-        c.optimizer.warmupSteps = 8
+        c.optimizer.warmupUpdates = 8
         c.training.batchTokens = 256
         c.training.steps = 30
         c.training.evalEvery = 15
@@ -141,7 +141,7 @@ enum Base {
         c.data.evalSentences = 200
         c.optimizer.lr = 1.5e-3
         c.optimizer.weightDecay = 1e-4
-        c.optimizer.warmupSteps = 100
+        c.optimizer.warmupUpdates = 100
         c.training.batchTokens = 2048
         c.training.steps = 800
         c.training.evalEvery = 100
@@ -161,7 +161,6 @@ enum Base {
         c.model.positions = .learned
         c.model.activation = .gelu
         c.model.labelSmoothing = 0
-        c.optimizer.schedule = .linearDecay
         c.optimizer.weightDecay = 0.01
         c.decode.beam = 0
         return c
@@ -191,7 +190,7 @@ enum Base {
         c.data.evalSentences = 0
         c.optimizer.lr = 1.5e-3
         c.optimizer.weightDecay = 1e-4
-        c.optimizer.warmupSteps = 4000
+        c.optimizer.warmupUpdates = 4000
         c.optimizer.warmupInitLR = 1e-7
         c.training.batchTokens = 128 * 4096
         c.training.steps = 100_000
@@ -288,4 +287,14 @@ extension Base {
 /// Shared verdict for the analysis figures whose claims can only be judged from instrument data.
 func instrumentVerdicts(_ r: ExperimentResults, _ claims: [(String, MeasurementKind)]) -> [ClaimVerdict] {
     claims.map { Verdicts.needsInstrument(r, claim: $0.0, $0.1) }
+}
+
+/// Every run of the experiment converged.
+func allConverge(_ r: ExperimentResults, claim: String) -> ClaimVerdict {
+    if let v = Verdicts.requireRuns(r, claim) { return v }
+    let bad = r.entries.filter { $0.record?.status != .ok }
+    if bad.isEmpty { return ClaimVerdict(claim, .reproduced, "all \(r.entries.count) runs converged") }
+    return ClaimVerdict(claim, .notReproduced, bad.map { e in
+        "\(e.coordinates.shortLabel): \(e.record!.status.rawValue)" + (e.record!.divergedAtStep.map { " at step \($0)" } ?? "")
+    }.joined(separator: "; "))
 }

@@ -2,7 +2,7 @@
 import DeepNetHarness
 
 private let variants: [Level] = [
-    L.custom("Post-LN w/o warm-up", [.set(\.model.method, Method.postLN, as: "model.method"), .set(\.optimizer.warmupSteps, 0, as: "optimizer.warmupSteps")]),
+    L.custom("Post-LN w/o warm-up", [.set(\.model.method, Method.postLN, as: "model.method"), .set(\.optimizer.warmupUpdates, 0, as: "optimizer.warmupUpdates")]),
     L.custom("Post-LN", [.set(\.model.method, Method.postLN, as: "model.method")]),
     L.custom("Post-LN-init", [.set(\.model.method, Method.postLNInit, as: "model.method")]),
 ]

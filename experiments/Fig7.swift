@@ -47,14 +47,7 @@ let fig7 = Experiment(
                       notes: Base.paperWMTNotes + ["Not in the text: the sweep values except the largest hidden size 1,024 (lr {5e-4, 1e-3, 1.5e-3}, batch {64, 128, 256}×4096 tokens, hidden {512, 768, 1024} assumed), and the curve length (50k steps assumed)."]),
     ],
     verdict: { r in
-        var out = [Verdicts.convergesEverywhere(r, claim: "DeepNet trains in every setting, including the largest.", axis: "lr", level: r.levels("lr").first ?? "5e-4")]
-        if let v = Verdicts.requireRuns(r, "all") {
-            out[0] = ClaimVerdict("DeepNet trains in every setting, including the largest.", v.status, v.evidence)
-        } else {
-            let bad = r.entries.filter { $0.record?.status != .ok }
-            out[0] = ClaimVerdict("DeepNet trains in every setting, including the largest.", bad.isEmpty ? .reproduced : .notReproduced,
-                                  bad.isEmpty ? "all \(r.entries.count) runs converged" : bad.map { "\($0.coordinates.shortLabel): \($0.record!.status.rawValue)" }.joined(separator: "; "))
-        }
+        var out = [allConverge(r, claim: "DeepNet trains in every setting, including the largest.")]
         for axis in ["lr", "batch"] {
             let ls = r.levels(axis)
             guard let lo = ls.first, let hi = ls.last, lo != hi else { continue }

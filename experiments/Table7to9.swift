@@ -84,7 +84,7 @@ let table7to9 = Experiment(
             $0.model.embedDim = 1024; $0.model.ffnDim = 4096; $0.model.heads = 16; $0.model.vocabSize = 50257
             $0.model.maxPositions = 2048; $0.model.dropout = 0.1
             $0.data.dataset = "cc100-en"; $0.data.maxTokensPerSentence = 2048
-            $0.optimizer.eps = 1e-6; $0.optimizer.warmupSteps = 375
+            $0.optimizer.eps = 1e-6; $0.optimizer.warmupUpdates = 375
             $0.training.batchTokens = 2048 * 256; $0.training.steps = 572_000; $0.training.evalEvery = 1000
         }, axes: [
             Axis("method", [L.method("GPT-2", Method.preLN), L.method("NormFormer", Method.normFormer), L.method("DeepNet", Method.subLN)]),

@@ -182,6 +182,7 @@ public final class TransformerModel {
             case .zeros: for j in 0..<e.count { store.values[e.offset + j] = 0 }
             case .ones: for j in 0..<e.count { store.values[e.offset + j] = 1 }
             case .constant(let c): for j in 0..<e.count { store.values[e.offset + j] = c }
+            case .values(let v): for j in 0..<e.count { store.values[e.offset + j] = v[j] }
             case .byHook: break
             }
         }

@@ -202,3 +202,24 @@ public enum Init {
         }
     }
 }
+
+/// y = s·x with one learnable scalar s = `<name>` [1] (Fixup "scale"), initialised to `initial`.
+public final class ScalarScaleOp: ActivationOp {
+    public let name: String
+    let initial: Float
+    var off = 0
+    public init(_ name: String, initial: Float = 1) { self.name = name; self.initial = initial }
+    public var parameters: [ParameterSpec] { [ParameterSpec(name, [1], .constant(initial))] }
+    public func bind(offsetOf: (String) -> Int) { off = offsetOf(name) }
+    public func cacheSize(rows: Int, width: Int) -> Int { 0 }
+    public func forward(x: FloatPtr, y: FloatPtr, rows: Int, width: Int, params: FloatPtr, cache: FloatPtr, context: OpContext) {
+        let s = params[off], n = rows * width
+        Parallel.forRanges(n, grain: 16384) { r in for i in r { y[i] = s * x[i] } }
+    }
+    public func backward(dy: FloatPtr, dx: FloatPtr, x: FloatPtr, y: FloatPtr, rows: Int, width: Int, params: FloatPtr,
+                         grads: FloatPtr, cache: FloatPtr, context: OpContext) {
+        let s = params[off], n = rows * width
+        Parallel.forRanges(n, grain: 16384) { r in for i in r { dx[i] += s * dy[i] } }
+        grads[off] += dot(dy, x, n)
+    }
+}

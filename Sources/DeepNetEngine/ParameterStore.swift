@@ -5,6 +5,8 @@
 public enum ParameterInit: Hashable, Sendable {
     case zeros, ones
     case constant(Float)
+    /// Explicit values, row-major (e.g. DLCL's lower-triangular averaging matrix).
+    case values([Float])
     /// The tensor is initialized by a model/method hook (linears, embeddings).
     case byHook
 }

@@ -68,6 +68,7 @@ func checkModelGradients(_ model: TransformerModel, _ batch: TokenBatch, label: 
     let numeric = (try lossAt(h) - lossAt(-h)) / Double(2 * h)
     model.parameters.values = base
     let err = abs(numeric - analytic)
+    if ProcessInfo.processInfo.environment["GRADCHECK_VERBOSE"] != nil { print("GRADCHECK \(label): loss-dir numeric \(numeric) analytic \(analytic) n=\(n)") }
     XCTAssert(err <= 2e-2 * max(abs(numeric), abs(analytic)) + 2e-4,
               "\(label): directional derivative numeric \(numeric) vs analytic \(analytic)", file: file, line: line)
     // Per-coordinate on a random subset: check the 12 largest |g| among 300 random coordinates.

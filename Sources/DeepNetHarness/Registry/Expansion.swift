@@ -67,6 +67,7 @@ public struct ExpansionError: Error, CustomStringConvertible {
 public enum Expansion {
     /// The runs of `experiment` under `profile`, in grid order. Empty if the profile cannot run it.
     public static func expand(_ experiment: Experiment, profile: Profile, environment env: HarnessEnvironment) throws -> [PlannedRun] {
+        HarnessMethods.register()
         let plan = experiment.plan(profile)
         guard let grid = plan.grid, plan.notRunReason == nil else { return [] }
         var fingerprints: [DataSpec: String] = [:]

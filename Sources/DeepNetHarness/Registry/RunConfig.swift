@@ -63,30 +63,6 @@ public struct DataSpec: Codable, Hashable, Sendable {
     public init() {}
 }
 
-public enum LRSchedule: String, Codable, CaseIterable, Sendable {
-    /// fairseq `inverse_sqrt`: linear warmup from `warmupInitLR` to `lr`, then lr·sqrt(warmup/step).
-    case inverseSqrt = "inverse-sqrt"
-    /// Linear warmup, then constant.
-    case constant
-    /// Linear warmup, then linear decay to 0 at the last step (fairseq `polynomial_decay`, power 1).
-    case linearDecay = "linear-decay"
-}
-
-public struct OptimizerSpec: Codable, Hashable, Sendable {
-    public var name: String = "adam"
-    public var lr: Double = 5e-4
-    public var beta1: Double = 0.9
-    public var beta2: Double = 0.98
-    public var eps: Double = 1e-8
-    public var weightDecay: Double = 0
-    /// 0 = no clipping (fairseq `--clip-norm 0.0`).
-    public var clipNorm: Double = 0
-    public var schedule: LRSchedule = .inverseSqrt
-    public var warmupSteps: Int = 4000
-    public var warmupInitLR: Double = 1e-7
-    public init() {}
-}
-
 public struct TrainingSpec: Codable, Hashable, Sendable {
     /// Target tokens per optimizer step (fairseq `--max-tokens` × GPUs × `--update-freq`).
     public var batchTokens: Int = 4096
@@ -140,7 +116,8 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var task: TrainingTask = .translation
     public var model: ModelConfig = ModelConfig()
     public var data: DataSpec = DataSpec()
-    public var optimizer: OptimizerSpec = OptimizerSpec()
+    /// The engine's optimizer configuration (fairseq Adam, inverse-sqrt schedule, clipping).
+    public var optimizer: OptimizerConfig = OptimizerConfig(warmupInitLR: 1e-7)
     public var training: TrainingSpec = TrainingSpec()
     public var divergence: DivergenceRule = DivergenceRule()
     public var decode: DecodeSpec = DecodeSpec()
@@ -173,7 +150,9 @@ public struct RunConfigError: Error, CustomStringConvertible, Equatable {
     public var value: String
     public var allowed: String
     public init(field: String, value: String, allowed: String) { self.field = field; self.value = value; self.allowed = allowed }
-    public var description: String { "invalid value \(value) for '\(field)': allowed \(allowed)" }
+    public var description: String {
+        value.isEmpty ? "invalid '\(field)': \(allowed)" : "invalid value \(value) for '\(field)': allowed \(allowed)"
+    }
 }
 
 extension RunConfig {
@@ -202,14 +181,12 @@ extension RunConfig {
                                  allowed: "translation with encoder-decoder, causal-lm with decoder-only, masked-lm with encoder-only (model.architecture is \(m.architecture.rawValue))")
         }
         let o = optimizer
-        try check(["adam"].contains(o.name), "optimizer.name", o.name, "adam")
+        try check(o.betas.count == 2 && o.betas.allSatisfy { $0 >= 0 && $0 < 1 }, "optimizer.betas", o.betas, "two values in [0, 1)")
         try check(o.lr > 0 && o.lr <= 1, "optimizer.lr", o.lr, "(0, 1]")
-        try check(o.beta1 >= 0 && o.beta1 < 1, "optimizer.beta1", o.beta1, "[0, 1)")
-        try check(o.beta2 >= 0 && o.beta2 < 1, "optimizer.beta2", o.beta2, "[0, 1)")
         try check(o.eps > 0 && o.eps < 1, "optimizer.eps", o.eps, "(0, 1)")
         try check(o.weightDecay >= 0 && o.weightDecay < 1, "optimizer.weightDecay", o.weightDecay, "[0, 1)")
         try check(o.clipNorm >= 0, "optimizer.clipNorm", o.clipNorm, ">= 0 (0 = off)")
-        try check(o.warmupSteps >= 0, "optimizer.warmupSteps", o.warmupSteps, ">= 0")
+        try check(o.warmupUpdates >= 0, "optimizer.warmupUpdates", o.warmupUpdates, ">= 0")
         try check(o.warmupInitLR >= 0 && o.warmupInitLR <= o.lr, "optimizer.warmupInitLR", o.warmupInitLR, "[0, optimizer.lr]")
         let t = training
         try check(t.batchTokens >= 1 && t.batchTokens <= 100_000_000, "training.batchTokens", t.batchTokens, "1...100000000")
@@ -230,7 +207,7 @@ extension RunConfig {
         try check(diagnostics.landscapeResolution >= 3 && diagnostics.landscapeResolution <= 201,
                   "diagnostics.landscapeResolution", diagnostics.landscapeResolution, "3...201")
         do { try model.validate() } catch let e as ConfigError {
-            throw RunConfigError(field: "model", value: "", allowed: e.message)
+            throw RunConfigError(field: e.message.contains("method") ? "model.method" : "model", value: "", allowed: e.message)
         }
     }
 }

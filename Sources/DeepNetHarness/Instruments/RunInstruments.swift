@@ -1,0 +1,126 @@
+// Instruments: the one object a training loop talks to. Three calls, all no-ops unless the run's configuration asks
+// for an instrument measurement (`RunInstruments.make` returns nil then, so a run without instruments does no work):
+//
+//     let instruments = try RunInstruments.make(config: config, model: model,
+//                                               probeBatch: fixedBatch, landscapeBatches: fixedBatches)   // before step 1
+//     ... after every optimizer step k (k = number of completed updates):
+//     try instruments?.afterStep(k, model: model)
+//     ... when training ends (finished or diverged):
+//     record.diagnostics.merge(instruments?.finish(model: model) ?? [:]) { $1 }
+//
+// What is recorded, by measurement:
+//   grad-norm-per-layer, model-update, ln-input-norm → `TrainingProbes` every `diagnostics.every` steps up to
+//     `diagnostics.earlySteps` (0 = whole run), plus step 0; model-update also stores the Theorem 2/3 bound.
+//   loss-landscape-2d → Li et al. surface around the final parameters: two filter-normalized random directions
+//     (seed `diagnostics.landscapeSeed`), `landscapeResolution`² points on [−span, span]², loss = plain cross-entropy
+//     on `landscapeBatches` in eval mode (tag "li").
+//   trajectory-pca → θ snapshots at the probe steps; PCA of θ_i − θ_final (1-D tensors ignored), the surface on the
+//     PCA plane with the trajectory and its loss (tag "pca" under loss-landscape-2d when that is also requested,
+//     coordinates under trajectory-pca).
+import Foundation
+import DeepNetEngine
+
+public final class RunInstruments {
+    public let measurements: Set<MeasurementKind>
+    public let spec: DiagnosticsSpec
+    public let config: ModelConfig
+    public private(set) var series = ProbeSeries()
+    public let probes: TrainingProbes?
+    public let landscapeBatches: [TokenBatch]
+    /// (step, θ) snapshots for the trajectory.
+    public private(set) var snapshots: [(step: Int, theta: [Float])] = []
+    /// Loss used for landscapes.
+    public var landscapeLoss: LandscapeLoss = .nll
+    /// Parallel landscape evaluators (model copies); one per core by default.
+    public var landscapeWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
+    public private(set) var lastRecordedStep: Int = -1
+
+    /// Measurements this object can record.
+    public static let supported: Set<MeasurementKind> = [.gradientNormPerLayer, .modelUpdate, .lnInputNorm, .lossLandscape2D, .trajectoryPCA]
+
+    /// nil when `config.measurements` contains none of `supported`.
+    public static func make(config: RunConfig, model: TransformerModel, probeBatch: TokenBatch,
+                            landscapeBatches: [TokenBatch]) throws -> RunInstruments? {
+        let wanted = Set(config.measurements).intersection(supported)
+        if wanted.isEmpty { return nil }
+        return try RunInstruments(measurements: wanted, spec: config.diagnostics, model: model, probeBatch: probeBatch,
+                                  landscapeBatches: landscapeBatches)
+    }
+
+    public init(measurements: Set<MeasurementKind>, spec: DiagnosticsSpec, model: TransformerModel, probeBatch: TokenBatch,
+                landscapeBatches: [TokenBatch]) throws {
+        self.measurements = measurements
+        self.spec = spec
+        self.config = model.config
+        self.landscapeBatches = landscapeBatches.isEmpty ? [probeBatch] : landscapeBatches
+        let opts = ProbeOptions(gradientNorms: measurements.contains(.gradientNormPerLayer),
+                                modelUpdate: measurements.contains(.modelUpdate),
+                                lnInputs: measurements.contains(.lnInputNorm),
+                                every: spec.every, earlySteps: spec.earlySteps)
+        probes = opts.anyEnabled ? try TrainingProbes(model: model, probeBatch: probeBatch, options: opts) : nil
+        try afterStep(model.updateCount, model: model)
+    }
+
+    /// Whether step `k` is recorded (step 0 always; then every `spec.every` steps up to `spec.earlySteps`).
+    public func isProbeStep(_ k: Int) -> Bool {
+        if spec.earlySteps > 0 && k > spec.earlySteps { return false }
+        return k % max(1, spec.every) == 0
+    }
+
+    /// Call after each optimizer step with the number of completed updates (and once at 0, done by `init`).
+    public func afterStep(_ step: Int, model: TransformerModel) throws {
+        guard isProbeStep(step), step != lastRecordedStep else { return }
+        lastRecordedStep = step
+        if let probes {
+            let rec = try probes.record(step: step, model: model)
+            let bound = measurements.contains(.modelUpdate)
+                ? TheoryBound.compute(model: model, reference: probes.initialParameters) : nil
+            series.append(rec, bound: bound)
+        }
+        if measurements.contains(.trajectoryPCA) { snapshots.append((step, model.parameters.values)) }
+    }
+
+    /// Landscapes and PCA at the end of training, plus the probe series; keyed by measurement raw value.
+    public func finish(model: TransformerModel) throws -> [String: [DiagnosticArray]] {
+        var out = series.diagnostics(for: measurements)
+        let center = model.parameters.values
+        guard center.allSatisfy({ $0.isFinite }) else {
+            // A diverged run: no surface around non-finite parameters.
+            return out
+        }
+        let layout = ParameterLayout(store: model.parameters)
+        let wantsSurface = measurements.contains(.lossLandscape2D), wantsPCA = measurements.contains(.trajectoryPCA)
+        guard wantsSurface || wantsPCA else { return out }
+        let nw = max(1, landscapeWorkers)
+        let workers = try EngineLandscapeEvaluator.workers(config: config, batches: landscapeBatches, loss: landscapeLoss, count: nw)
+        let axis = LandscapeAxis(-spec.landscapeSpan, spec.landscapeSpan, spec.landscapeResolution)
+        var landscape: [DiagnosticArray] = []
+        LossLandscape.withWorkerThreading(workers: nw) {
+            if wantsSurface {
+                let s = LossLandscape.liRandomSurface(center: center, layout: layout, seed: UInt64(spec.landscapeSeed),
+                                                      xAxis: axis, yAxis: axis, workers: workers)
+                landscape += (InstrumentDiagnostics.arrays(for: s, tag: "li"))
+            }
+            if wantsPCA {
+                var snaps = snapshots.filter { $0.theta.allSatisfy { $0.isFinite } }
+                if snaps.last?.step != model.updateCount { snaps.append((model.updateCount, center)) }
+                guard snaps.count >= 3 else { return }
+                let (s, pca) = LossLandscape.pcaTrajectorySurface(checkpoints: snaps.map(\.theta), steps: snaps.map(\.step),
+                                                                  final: center, layout: layout, points: spec.landscapeResolution,
+                                                                  workers: workers)
+                out[MeasurementKind.trajectoryPCA.rawValue] = InstrumentDiagnostics.arrays(for: pca, steps: snaps.map(\.step))
+                    + InstrumentDiagnostics.arrays(for: s, tag: "pca")
+                if wantsSurface { landscape += (InstrumentDiagnostics.arrays(for: s, tag: "pca")) }
+            }
+        }
+        if wantsSurface {
+            landscape.append(DiagnosticArray(name: "loss_kind", shape: [1], values: [landscapeLoss == .nll ? 0 : 1],
+                                             attributes: ["loss": landscapeLoss.rawValue,
+                                                          "batches": "\(landscapeBatches.count)",
+                                                          "tokens": "\(landscapeBatches.reduce(0) { $0 + $1.target.count })",
+                                                          "mode": "eval (no dropout)"]))
+            out[MeasurementKind.lossLandscape2D.rawValue] = landscape
+        }
+        return out
+    }
+}

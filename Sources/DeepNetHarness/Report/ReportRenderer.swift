@@ -1,0 +1,408 @@
+// Renders reports/<id>.md (+ SVG figures) from results only. Deterministic: same results → same bytes.
+import Foundation
+
+public struct RenderedReport: Sendable {
+    public var id: String
+    public var markdown: String
+    /// (file name inside the figures folder, SVG text)
+    public var figures: [(String, String)]
+    public var verdicts: [ClaimVerdict]
+}
+
+public enum ReportRenderer {
+    public static func overallStatus(_ vs: [ClaimVerdict]) -> String {
+        if vs.isEmpty || vs.allSatisfy({ $0.status == .notRun }) { return "not run" }
+        if vs.allSatisfy({ $0.status == .reproduced }) { return "reproduced" }
+        if vs.contains(where: { $0.status == .notReproduced }) {
+            return vs.contains(where: { $0.status == .reproduced }) ? "partly reproduced" : "not reproduced"
+        }
+        return "partly run"
+    }
+
+    static func cellText(_ e: ResultEntry?, _ m: Metric) -> String {
+        guard let e = e else { return "" }
+        guard let r = e.record else { return e.problem != nil ? "unusable" : "not run" }
+        switch r.status {
+        case .diverged: return "diverged@\(r.divergedAtStep ?? 0)"
+        case .failed: return "failed"
+        case .ok: return fmtMetric(r.value(m), m)
+        }
+    }
+
+    static func fmtMetric(_ x: Double?, _ m: Metric) -> String {
+        guard let x = x else { return "n/a" }
+        switch m {
+        case .bleu: return String(format: "%.1f", x)
+        case .divergedAt: return String(format: "%.0f", x)
+        case .perplexity: return x < 1000 ? String(format: "%.2f", x) : String(format: "%.3g", x)
+        default: return String(format: "%.3f", x)
+        }
+    }
+
+    /// The paper's cell for a run (experiment's `paperCell`, or the first paper table by paper keys).
+    static func paperCell(_ r: ExperimentResults, _ e: ResultEntry, rowAxis: String?) -> PaperCell? {
+        if let f = r.experiment.paperCell { return f(e) }
+        guard let t = r.experiment.paper.tables.first, let ra = rowAxis, let row = e.paperKeys[ra] else { return nil }
+        let col = r.axes.filter { $0 != ra }.compactMap { e.paperKeys[$0] }.joined(separator: " ")
+        return t.cell(row: row, column: col)
+    }
+
+    static func mdEscape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+
+    /// Renders the report of one experiment. `figurePrefix` is the relative folder the Markdown links to.
+    public static func render(_ r: ExperimentResults, figurePrefix: String = "figures") -> RenderedReport {
+        let e = r.experiment
+        var md = ""
+        var figs: [(String, String)] = []
+        let verdicts = e.verdict(r)
+        md += "# \(e.artifact): \(e.title)\n\n"
+        md += "Experiment id `\(e.id)` · profile: \(r.profile?.rawValue ?? "none (no results)") · status: **\(overallStatus(verdicts))**\n\n"
+        md += "**Paper's claim.** \(e.claim)\n\n"
+        md += "**Paper's setup.** \(e.paperSetup)\n\n"
+        md += "**Measured here.** \(e.measured)\n\n"
+
+        md += "## Verdict\n\n| claim | verdict | evidence |\n|---|---|---|\n"
+        for v in verdicts { md += "| \(mdEscape(v.claim)) | **\(v.status.rawValue)** | \(mdEscape(v.evidence)) |\n" }
+        md += "\n"
+
+        md += "## The paper's numbers\n\n"
+        for t in e.paper.tables {
+            md += "\(t.caption)\n\n| | " + t.columns.map(mdEscape).joined(separator: " | ") + " |\n|---|" + t.columns.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for row in t.rows { md += "| \(mdEscape(row.label)) | " + row.cells.map { mdEscape($0.description) }.joined(separator: " | ") + " |\n" }
+            md += "\n"
+            for n in t.notes { md += "- \(n)\n" }
+            let ill = t.rows.flatMap { $0.cells }.compactMap { c -> String? in if case .illegible(let why) = c { return why }; return nil }
+            if !ill.isEmpty { md += "- \"?\": \(Array(Set(ill)).sorted().joined(separator: "; "))\n" }
+            if !t.notes.isEmpty || !ill.isEmpty { md += "\n" }
+        }
+        for s in e.paper.statements { md += "> \(s.quote) (§\(s.section))\n\n" }
+
+        md += "## Our configuration\n\n"
+        if let p = r.profile {
+            let plan = e.plan(p)
+            for n in plan.notes { md += "- \(n)\n" }
+            if !plan.notes.isEmpty { md += "\n" }
+            if let base = r.baseConfig { md += configTable(base) }
+            md += "\nVariants (what each level changes from the base):\n\n"
+            for (i, ax) in r.axes.enumerated() {
+                var seen: [String] = []
+                for en in r.entries {
+                    let l = en.coordinates.labels[i]
+                    if seen.contains(l) { continue }
+                    seen.append(l)
+                }
+                md += "- **\(ax)**: " + seen.map { l -> String in
+                    let ov = overridesOf(r, axisIndex: i, level: l)
+                    return ov.isEmpty ? l : "\(l) (\(ov.joined(separator: ", ")))"
+                }.joined(separator: "; ") + "\n"
+            }
+            md += "\n"
+        } else {
+            md += "No results yet. Run `deepnet run \(e.id) --profile reduced` (or `--dry-run` for the plan).\n\n"
+            for p in Profile.allCases {
+                let plan = e.plan(p)
+                if let why = plan.notRunReason { md += "- \(p.rawValue): not runnable — \(why)\n" }
+            }
+            md += "\n"
+        }
+
+        if r.hasAny {
+            md += "## Results\n\n"
+            var k = 0
+            for render in e.renders {
+                let (text, svgs) = renderOne(render, r, figureBase: "\(e.id)-\(k)")
+                k += 1
+                md += text
+                for (name, svg) in svgs {
+                    figs.append((name, svg))
+                    md += "![\(e.id) figure](\(figurePrefix)/\(name))\n\n"
+                }
+            }
+            md += "## Runs\n\n| run | id | status | steps | BLEU | valid loss | ppl | wall |\n|---|---|---|---|---|---|---|---|\n"
+            for en in r.entries {
+                let id = String(en.runID.prefix(12))
+                guard let rec = en.record else {
+                    md += "| \(mdEscape(en.coordinates.shortLabel)) | `\(id)` | \(en.problem.map { "unusable: \(mdEscape($0))" } ?? "not run") | | | | | |\n"
+                    continue
+                }
+                let st = rec.status == .diverged ? "diverged at \(rec.divergedAtStep ?? 0)" : rec.status.rawValue
+                md += "| \(mdEscape(en.coordinates.shortLabel)) | `\(id)` | \(st) | \(rec.metrics.stepsCompleted) | \(fmtMetric(rec.metrics.bleu, .bleu)) | \(fmtMetric(rec.metrics.validLoss, .finalValidLoss)) | \(fmtMetric(rec.metrics.perplexity, .perplexity)) | \(CostModel.duration(rec.metrics.wallSeconds)) |\n"
+            }
+            md += "\n"
+            md += provenance(r)
+        }
+        return RenderedReport(id: e.id, markdown: md, figures: figs, verdicts: verdicts)
+    }
+
+    static func overridesOf(_ r: ExperimentResults, axisIndex i: Int, level: String) -> [String] {
+        // Overrides common to every run at this level that no run at another level of the axis shares.
+        let mine = r.entries.filter { $0.coordinates.labels[i] == level }
+        guard var common = mine.first.map({ Set($0.overrides) }) else { return [] }
+        for en in mine.dropFirst() { common.formIntersection(en.overrides) }
+        let others = r.entries.filter { $0.coordinates.labels[i] != level }
+        var sharedWithAll = common
+        for en in others { sharedWithAll.formIntersection(en.overrides) }
+        let order = mine.first!.overrides
+        return order.filter { common.contains($0) && !(others.count > 0 && sharedWithAll.contains($0)) }
+    }
+
+    static func configTable(_ c: JSONValue) -> String {
+        func g(_ path: String) -> String {
+            var v: JSONValue? = c
+            for k in path.split(separator: ".") { v = v?[String(k)] }
+            guard let x = v else { return "—" }
+            switch x {
+            case .string(let s): return s
+            case .number(let d): return JSONValue.format(d)
+            case .bool(let b): return b ? "yes" : "no"
+            case .array(let a): return a.map { if case .string(let s) = $0 { return s }; return $0.canonical }.joined(separator: ", ")
+            default: return x.canonical
+            }
+        }
+        let rows: [(String, String)] = [
+            ("task / architecture", "\(g("task")), \(g("model.architecture"))"),
+            ("method (base)", g("model.method")),
+            ("layers (encoder / decoder)", "\(g("model.encoderLayers")) / \(g("model.decoderLayers"))"),
+            ("hidden / FFN / heads", "\(g("model.embedDim")) / \(g("model.ffnDim")) / \(g("model.heads"))"),
+            ("vocabulary (BPE target size)", g("model.vocabSize")),
+            ("dropout / label smoothing", "\(g("model.dropout")) / \(g("model.labelSmoothing"))"),
+            ("data", "\(g("data.dataset")) (\(g("data.sourceLanguage"))→\(g("data.targetLanguage"))), ≤ \(g("data.maxTokensPerSentence")) tokens per sentence"),
+            ("optimizer", "\(g("optimizer.kind")) β = (\(g("optimizer.betas"))), eps \(g("optimizer.eps")), weight decay \(g("optimizer.weightDecay")), clip \(g("optimizer.clipNorm"))"),
+            ("learning rate", "\(g("optimizer.lr")), \(g("optimizer.schedule")), warm-up \(g("optimizer.warmupUpdates")) steps from \(g("optimizer.warmupInitLR"))"),
+            ("batch / steps", "\(g("training.batchTokens")) target tokens × \(g("training.steps")) steps"),
+            ("validation", "every \(g("training.evalEvery")) steps, \(g("training.evalBatches")) batches"),
+            ("decoding / BLEU", "beam \(g("decode.beam")), length penalty \(g("decode.lengthPenalty")), BLEU tokenize \(g("decode.bleuTokenize")), \(g("data.evalSentences")) test sentences"),
+            ("divergence rule", "non-finite loss, or loss > \(g("divergence.lossThreshold")) for \(g("divergence.patience")) consecutive steps"),
+            ("measurements", g("measurements")),
+            ("seed / precision", "\(g("training.seed")) / \(g("training.precision"))"),
+        ]
+        var md = "| setting | base value |\n|---|---|\n"
+        for (k, v) in rows { md += "| \(k) | \(mdEscape(v)) |\n" }
+        return md
+    }
+
+    static func provenance(_ r: ExperimentResults) -> String {
+        let recs = r.entries.compactMap(\.record)
+        guard !recs.isEmpty else { return "" }
+        func distinct(_ f: (RunRecord) -> String) -> String { Array(Set(recs.map(f))).sorted().joined(separator: "; ") }
+        var md = "## Provenance\n\n"
+        md += "- git commit: \(distinct { $0.provenance.gitCommit + ($0.provenance.gitDirty ? " (dirty)" : "") })\n"
+        md += "- engine numerics: \(distinct { $0.engineNumericsVersion })\n"
+        md += "- OPENBLAS_NUM_THREADS: \(distinct { $0.provenance.threads })\n"
+        md += "- CPU: \(distinct { $0.provenance.cpuModel })\n"
+        md += "- HDF5: \(distinct { $0.provenance.hdf5Version }); OpenBLAS: \(distinct { $0.provenance.openblasConfig })\n"
+        md += "- data fingerprint: \(distinct { String($0.dataFingerprint.prefix(24)) })\n"
+        let sigs = Set(recs.compactMap { $0.metrics.bleuSignature })
+        if !sigs.isEmpty { md += "- BLEU signature: \(sigs.sorted().joined(separator: "; "))\n" }
+        md += "- total training time: \(CostModel.duration(recs.map(\.metrics.wallSeconds).reduce(0, +)))\n\n"
+        return md
+    }
+
+    // MARK: renders
+
+    /// Entries for a plot along `axis` (and `series`): other axes are fixed to the combination of levels that
+    /// gives the most distinct levels of `axis` (e.g. β = 1× for the α sweep of Fig. 9).
+    static func slice(_ r: ExperimentResults, along axis: String, keeping keep: [String]) -> [ResultEntry] {
+        let others = r.axes.filter { $0 != axis && !keep.contains($0) }
+        if others.isEmpty { return r.entries }
+        var best: [ResultEntry] = []
+        var bestCount = -1
+        var seenKeys: [[String]] = []
+        for e in r.entries {
+            let key = others.map { e.coordinates[$0] ?? "" }
+            if seenKeys.contains(key) { continue }
+            seenKeys.append(key)
+            let sel = Dictionary(uniqueKeysWithValues: zip(others, key))
+            let es = r.entries(sel)
+            let n = Set(es.compactMap { $0.coordinates[axis] }).count
+            if n > bestCount { bestCount = n; best = es }
+        }
+        return best
+    }
+
+    static func label(_ e: ResultEntry, excluding: [String]) -> String {
+        let ls = zip(e.coordinates.axes, e.coordinates.labels).filter { !excluding.contains($0.0) }.map { $0.1 }
+        return ls.isEmpty ? "run" : ls.joined(separator: " / ")
+    }
+
+    static func renderOne(_ render: Render, _ r: ExperimentResults, figureBase: String) -> (String, [(String, String)]) {
+        switch render {
+        case .table(let rows, let columns, let metric):
+            return (tableMarkdown(r, rows: rows, columns: columns, metric: metric), [])
+
+        case .curves(let kind, let series, let panels, let logY):
+            var out: [(String, String)] = []
+            let panelLevels = panels.map { r.levels($0) } ?? [""]
+            for (pi, pl) in panelLevels.enumerated() {
+                var es = panels == nil ? r.entries : r.entries([panels!: pl])
+                if panels == nil { es = slice(r, along: series, keeping: []) }
+                else {
+                    let sub = ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: es)
+                    es = slice(sub, along: series, keeping: [panels!])
+                }
+                let lines = es.compactMap { e -> LineSeries? in
+                    guard let rec = e.record else { return nil }
+                    let (x, y) = rec.curves.series(kind)
+                    let name = label(e, excluding: panels.map { [$0] } ?? []) + (rec.status == .diverged ? " (diverged)" : "")
+                    return LineSeries(name: name, x: x, y: y, markers: kind == .validLoss && x.count < 12)
+                }
+                let title = "\(kind.title)" + (panels != nil ? " — \(panels!) \(pl)" : "") + (panels == nil ? " by \(series)" : "")
+                let plot = LinePlot(title: title, xLabel: "step", yLabel: kind.title, yScale: logY ? .log : .linear, series: lines)
+                out.append(("\(figureBase)-\(pi).svg", plot.render()))
+            }
+            return ("", out)
+
+        case .metricVsAxis(let metric, let x, let series, let logX):
+            let es = slice(r, along: x, keeping: series.map { [$0] } ?? [])
+            let groups = series.map { s in r.levels(s) } ?? [""]
+            var lines: [LineSeries] = []
+            var notes: [String] = []
+            var allX: [Double] = []
+            for g in groups {
+                let ge = series == nil ? es : es.filter { $0.coordinates[series!] == g }
+                var pts: [(Double, Double)] = []
+                for e in ge {
+                    guard let rec = e.record, let lx = e.coordinates[x] else { continue }
+                    let xv = Verdicts.numericValue(lx)
+                    allX.append(xv)
+                    if rec.status == .ok, let y = rec.value(metric), y.isFinite { pts.append((xv, y)) }
+                    else { notes.append("\(e.coordinates.shortLabel): \(cellText(e, metric))") }
+                }
+                pts.sort { $0.0 < $1.0 }
+                lines.append(LineSeries(name: series == nil ? metric.title : g, x: pts.map(\.0), y: pts.map(\.1), markers: true))
+            }
+            let plot = LinePlot(title: "\(metric.title) vs \(x)", xLabel: x, yLabel: metric.title,
+                                xScale: logX && (allX.min() ?? 0) > 0 ? .log : .linear, series: lines)
+            let text = notes.isEmpty ? "" : "Not plotted (no \(metric.title)): " + notes.joined(separator: "; ") + ".\n\n"
+            return (text, [("\(figureBase).svg", plot.render())])
+
+        case .bars(let metric, let groups, let series):
+            let gl = r.levels(groups)
+            let sl = series.map { r.levels($0) } ?? [""]
+            var vals: [[Double?]] = [], ann: [[String]] = []
+            for g in gl {
+                var row: [Double?] = [], arow: [String] = []
+                for s in sl {
+                    var sel = [groups: g]
+                    if let sa = series { sel[sa] = s }
+                    let e = slice(ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: r.entries(sel)),
+                                  along: groups, keeping: series.map { [$0] } ?? []).first
+                    if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
+                    arow.append(cellText(e, metric))
+                }
+                vals.append(row); ann.append(arow)
+            }
+            let chart = BarChart(title: "\(metric.title) by \(groups)", yLabel: metric.title, groups: gl,
+                                 series: series == nil ? [metric.title] : sl, values: vals, annotations: ann)
+            return ("", [("\(figureBase).svg", chart.render())])
+
+        case .heatmap(let metric, let x, let y):
+            let xl = r.levels(x), yl = r.levels(y)
+            var vals: [[Double?]] = [], ann: [[String]] = []
+            for yv in yl {
+                var row: [Double?] = [], arow: [String] = []
+                for xv in xl {
+                    let e = r.entry([x: xv, y: yv])
+                    if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
+                    arow.append(e == nil ? "—" : cellText(e, metric))
+                }
+                vals.append(row); ann.append(arow)
+            }
+            let hm = Heatmap(title: "\(metric.title) (\(y) × \(x))", xLabel: x, yLabel: y, xLabels: xl, yLabels: yl, values: vals, annotations: ann)
+            return ("", [("\(figureBase).svg", hm.render())])
+
+        case .diagnostic(let m, let series, _, let logY):
+            let with = r.entries.filter { $0.record?.diagnostics[m.rawValue]?.isEmpty == false }
+            if with.isEmpty {
+                return ("*\(m.rawValue)*: pending — no run has recorded this measurement yet (the training-dynamics instrument is not wired into the executor).\n\n", [])
+            }
+            var figs: [(String, String)] = []
+            for (k, e) in with.enumerated() {
+                let arrays = e.record!.diagnostics[m.rawValue]!
+                let stepArray = arrays.first { $0.name == "step" }
+                let oneD = arrays.filter { $0.shape.count == 1 && $0.name != "step" && $0.name != "x" && $0.name != "y" }
+                let twoD = arrays.filter { $0.shape.count == 2 }
+                if !oneD.isEmpty {
+                    let lines = oneD.map { a in
+                        LineSeries(name: a.name, x: stepArray.map { $0.values } ?? (0..<a.values.count).map(Double.init), y: a.values)
+                    }
+                    let plot = LinePlot(title: "\(m.rawValue) — \(label(e, excluding: []))", xLabel: stepArray == nil ? "index" : "step",
+                                        yLabel: m.rawValue, yScale: logY ? .log : .linear, series: lines)
+                    figs.append(("\(figureBase)-\(k)-lines.svg", plot.render()))
+                }
+                for (j, a) in twoD.enumerated() {
+                    let rows = a.shape[0], cols = a.shape[1]
+                    let grid = (0..<rows).map { i in Array(a.values[(i * cols)..<((i + 1) * cols)]) }
+                    if m == .lossLandscape2D {
+                        let xs = arrays.first { $0.name == "x" }?.values ?? [-1, 1]
+                        let ys = arrays.first { $0.name == "y" }?.values ?? [-1, 1]
+                        let cp = ContourPlot(title: "\(a.name) — \(label(e, excluding: []))", xLabel: "direction 1", yLabel: "direction 2",
+                                             grid: grid, xRange: (xs.min() ?? -1, xs.max() ?? 1), yRange: (ys.min() ?? -1, ys.max() ?? 1))
+                        figs.append(("\(figureBase)-\(k)-\(j).svg", cp.render()))
+                    } else {
+                        let hm = Heatmap(title: "\(a.name) — \(label(e, excluding: []))", xLabel: "column", yLabel: "row",
+                                         xLabels: (0..<cols).map(String.init), yLabels: (0..<rows).map(String.init), values: grid.map { $0.map { Optional($0) } })
+                        figs.append(("\(figureBase)-\(k)-\(j).svg", hm.render()))
+                    }
+                }
+            }
+            _ = series
+            return ("", figs)
+        }
+    }
+
+    static func tableMarkdown(_ r: ExperimentResults, rows: String, columns: String, metric: Metric) -> String {
+        let extra = r.axes.filter { $0 != rows && $0 != columns }
+        var combos: [[String: String]] = [[:]]
+        for ax in extra { combos = combos.flatMap { c in r.levels(ax).map { c.merging([ax: $0]) { $1 } } } }
+        var md = ""
+        for combo in combos {
+            let es = r.entries(combo)
+            if es.isEmpty { continue }
+            let rl = r.levels(rows).filter { rv in es.contains { $0.coordinates[rows] == rv } }
+            let cl = r.levels(columns).filter { cv in es.contains { $0.coordinates[columns] == cv } }
+            let hasPaper = es.contains { paperCell(r, $0, rowAxis: rows) != nil }
+            let title = combo.isEmpty ? "" : " — " + extra.map { "\($0) \(combo[$0]!)" }.joined(separator: ", ")
+            md += "**\(metric.title)\(title)**" + (hasPaper ? " (ours, with the paper's value in parentheses)" : "") + "\n\n"
+            md += "| \(rows) \\ \(columns) | " + cl.map(mdEscape).joined(separator: " | ") + " |\n|---|" + cl.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for rv in rl {
+                var line = "| \(mdEscape(rv)) |"
+                for cv in cl {
+                    let e = es.first { $0.coordinates[rows] == rv && $0.coordinates[columns] == cv }
+                    var t = cellText(e, metric)
+                    if let en = e, let p = paperCell(r, en, rowAxis: rows) { t += " (\(p))" }
+                    line += " \(mdEscape(t)) |"
+                }
+                md += line + "\n"
+            }
+            md += "\n"
+        }
+        return md
+    }
+
+    // MARK: README index
+
+    public static func index(_ items: [RenderedReport], experiments: [Experiment], results: [ExperimentResults]) -> String {
+        var md = "# DeepNet reproduction: reports\n\n"
+        md += "One report per table and figure of \"DeepNet: Scaling Transformers to 1,000 Layers\" (Wang et al., TPAMI 2024), rendered by `deepnet report --all` from the results folder only. Status is computed by each experiment's verdict function over its results.\n\n"
+        md += "| experiment | paper | title | profile | runs | status | claims (reproduced / not reproduced / not run) |\n|---|---|---|---|---|---|---|\n"
+        for (i, e) in experiments.enumerated() {
+            let rep = items[i], res = results[i]
+            let n = (rep.verdicts.filter { $0.status == .reproduced }.count, rep.verdicts.filter { $0.status == .notReproduced }.count,
+                     rep.verdicts.filter { $0.status == .notRun }.count)
+            md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.0) / \(n.1) / \(n.2) |\n"
+        }
+        md += "\nRegenerate with `deepnet report --all` (reduced results in `results/reduced`) or `make smoke` for the CI profile.\n"
+        return md
+    }
+}
+
+/// Writes reports into a folder (atomically, figures in `figures/`).
+public enum ReportWriter {
+    public static func write(_ rep: RenderedReport, to dir: URL) throws {
+        let figDir = dir.appendingPathComponent("figures")
+        try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
+        for (name, svg) in rep.figures { try AtomicFile.write(Data(svg.utf8), to: figDir.appendingPathComponent(name)) }
+        try AtomicFile.write(Data(rep.markdown.utf8), to: dir.appendingPathComponent("\(rep.id).md"))
+    }
+}

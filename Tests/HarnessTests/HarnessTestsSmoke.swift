@@ -1,2 +1,0 @@
-import XCTest
-final class HarnessTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,70 @@
+// Fig. 8: average BLEU of DeepNet with depth 12 … 1,000 layers on OPUS-100 (scaling law in depth).
+import DeepNetHarness
+import Foundation
+
+private let fig8Paper = PaperTable(
+    caption: "Numbers behind Fig. 8 that the text states (Table III, DeepNet rows)",
+    columns: ["X→En", "En→X", "Avg"],
+    rows: [PaperRow("200", [v(33.2), v(29.0), v(31.1)]), PaperRow("1000", [v(33.9), v(30.2), v(32.1)])],
+    notes: ["The values at 12, 20 and 100 layers are only plotted, not printed in the text."])
+
+let fig8 = Experiment(
+    id: "fig8",
+    title: "Average BLEU of DeepNet with varying depth on OPUS-100 (scaling law in depth)",
+    artifact: .figure(8),
+    claim: "Multilingual BLEU grows logarithmically with depth, L(d) = A·log(d) + B, from 12 to 1,000 layers.",
+    paper: PaperNumbers(tables: [fig8Paper],
+        statements: [
+            PaperStatement("We train DeepNet of {12, 20, 100, 200, 1000} layers on the OPUS-100 data set.", section: "VI"),
+            PaperStatement("We observe logarithmic growth of the BLEU score for multilingual NMT, and the scaling law can be written as: L(d) = A log(d) + B where d is the depth, and A, B are the constants regarding the other hyper-parameters.", section: "VI"),
+            PaperStatement("we report the case-sensitive detokenized BLEU using sacreBLEU [34] for the results of OPUS-100. (BLEU+case.mixed+lang.{src}-{tgt}+numrefs.1+smooth.exp+tok.13a+version.1.4.14)", section: "VI"),
+        ]),
+    paperSetup: "OPUS-100, DeepNet with {12, 20, 100, 200, 1000} total layers, sacreBLEU (13a, case-sensitive).",
+    measured: "Average test BLEU per depth; least-squares fit of BLEU = A·ln(d) + B.",
+    measurements: [.bleu, .scalingLawFit],
+    renders: [.metricVsAxis(.bleu, x: "layers", logX: true)],
+    profiles: [
+        .smoke: .runs(RunGrid(base: with(Base.smokeTranslation) { $0.model.method = Method.deepNorm }, axes: [Axis("layers", [
+            L.custom("2", [.set(\.model.encoderLayers, 1), .set(\.model.decoderLayers, 1)]),
+            L.custom("4", [.set(\.model.encoderLayers, 2), .set(\.model.decoderLayers, 2)]),
+            L.custom("8", [.set(\.model.encoderLayers, 4), .set(\.model.decoderLayers, 4)]),
+        ])]), notes: ["Synthetic data, d = 32, 2/4/8 layers."]),
+        .reduced: .runs(RunGrid(base: with(Base.reducedTranslation) { $0.training.steps = 2000; $0.model.method = Method.deepNorm }, axes: [Axis("layers", [
+            L.custom("12", [.set(\.model.encoderLayers, 6), .set(\.model.decoderLayers, 6)]),
+            L.custom("24", [.set(\.model.encoderLayers, 12), .set(\.model.decoderLayers, 12)]),
+            L.custom("48", [.set(\.model.encoderLayers, 24), .set(\.model.decoderLayers, 24)]),
+            L.custom("100", [.set(\.model.encoderLayers, 50), .set(\.model.decoderLayers, 50)]),
+            L.custom("200", paperKey: "200", [.set(\.model.encoderLayers, 100), .set(\.model.decoderLayers, 100)]),
+        ])]), data: RealData.multilingual,
+                        notes: ["DeepNet with 12/24/48/100/200 total layers (the paper: 12/20/100/200/1000), 64-128-2, 2,000 steps of 2,048 tokens on the Tatoeba multilingual stand-in. The 100- and 200-layer runs are shared with table3 (same resolved configuration, same run id)."]),
+        .paper: .runs(RunGrid(base: with(Base.paperWMT) {
+            $0.model.method = Method.deepNorm
+            $0.data.dataset = "opus-100"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
+            $0.model.vocabSize = 64000; $0.model.dropout = 0.1; $0.training.steps = 200_000
+        }, axes: [Axis("layers", [
+            L.custom("12", [.set(\.model.encoderLayers, 6), .set(\.model.decoderLayers, 6)]),
+            L.custom("20", [.set(\.model.encoderLayers, 10), .set(\.model.decoderLayers, 10)]),
+            L.custom("100", [.set(\.model.encoderLayers, 50), .set(\.model.decoderLayers, 50)]),
+            L.custom("200", [.set(\.model.encoderLayers, 100), .set(\.model.decoderLayers, 100)]),
+            L.custom("1000", [.set(\.model.encoderLayers, 500), .set(\.model.decoderLayers, 500)]),
+        ])]), notes: ["Paper text: {12, 20, 100, 200, 1000} layers, 512 hidden, 8 heads, 2,048 FFN (as for Table III). Not in the text: updates (≈ 4 epochs, 200k assumed), vocabulary (64k assumed)."]),
+    ],
+    paperCell: { e in e.paperKeys["layers"].flatMap { fig8Paper.cell(row: $0, column: "Avg") } },
+    verdict: { r in
+        [Verdicts.improvesAlong(r, claim: "BLEU increases with depth.", metric: .bleu, axis: "layers", tolerance: 0.3),
+         logFitVerdict(r)]
+    }
+)
+
+/// Least-squares fit of BLEU = A·ln(d) + B over converged runs; the claim holds if A > 0 and R² ≥ 0.8.
+func logFitVerdict(_ r: ExperimentResults) -> ClaimVerdict {
+    let claim = "BLEU follows A·ln(depth) + B with A > 0 (R² ≥ 0.8)."
+    if let v = Verdicts.requireRuns(r, claim) { return v }
+    let pts: [(Double, Double)] = r.entries.compactMap { e in
+        guard let rec = e.record, rec.status == .ok, let b = rec.metrics.bleu, let l = e.coordinates["layers"] else { return nil }
+        return (log(Verdicts.numericValue(l)), b)
+    }
+    guard let fit = LogFit.fit(pts) else { return Verdicts.notRun(claim, "fewer than three converged depths") }
+    let ev = "A = \(Verdicts.fmt(fit.a, 3)), B = \(Verdicts.fmt(fit.b, 3)), R² = \(Verdicts.fmt(fit.r2, 3)) over \(pts.count) depths"
+    return ClaimVerdict(claim, fit.a > 0 && fit.r2 >= 0.8 ? .reproduced : .notReproduced, ev)
+}
