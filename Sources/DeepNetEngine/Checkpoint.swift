@@ -235,8 +235,11 @@ public enum Checkpoint {
     public static func load(into model: TransformerModel, from f: HDF5File, strict: Bool = true) throws -> CheckpointContents {
         let (_, fromFile) = try readConfig(f)
         var store = model.parameters
-        let ignored = try readTensors(into: &store.values, layout: store, from: f, group: "/", strict: strict,
+        let layout = store
+        var values = layout.values
+        let ignored = try readTensors(into: &values, layout: layout, from: f, group: "/", strict: strict,
                                       what: "model (method '\(model.config.method)')")
+        store.values = values
         model.parameters = store
         var contents = CheckpointContents(step: try f.intAttribute("step"), optimizer: nil, configFieldsFromFile: fromFile,
                                           tensorsLoaded: store.entries.count, ignoredTensors: ignored)

@@ -425,36 +425,45 @@ public final class TransformerModel {
         let d = config.embedDim, R = B * T
         var x = embed(s, a, tokens: tokens, batch: B, length: T, params: params, ctx: ctx, seed: seed)
         a.x0 = x
-        let L = s.info.layers, per = s.sublayersPerLayer
         a.keyPad.withUnsafeBufferPointer { kp in
             (memoryKeyPad ?? []).withUnsafeBufferPointer { mkp in
-                let mixer = s.mixer
-                if let mixer {
-                    a.history.removeAll(keepingCapacity: true)
-                    a.history.append(runOps(mixer.pushOps(index: 0), a.pushChains[0], x, rows: R, width: d, params: params, ctx: ctx))
+                x = runLayers(s, a, x, rows: R, params: params, ctx: ctx) { sub, i, input in
+                    let ai = attentionInputs(sub, a, batch: B, length: T, memory: memory, memoryKeyPad: mkp.baseAddress,
+                                             memoryLength: S, ownKeyPad: kp.baseAddress!)
+                    return sub.forward(x: input, inputs: ai, acts: a.sub[i], params: params, ctx: ctx, dropoutSeed: seed)
                 }
-                for l in 0..<L {
-                    if let mixer {
-                        x = mix(mixer, a, layer: l, rows: R, params: params, ctx: ctx)
-                    }
-                    for j in 0..<per {
-                        let sub = s.sublayers[l * per + j]
-                        let ai = attentionInputs(sub, a, batch: B, length: T, memory: memory, memoryKeyPad: mkp.baseAddress,
-                                                 memoryLength: S, ownKeyPad: kp.baseAddress!)
-                        x = sub.forward(x: x, inputs: ai, acts: a.sub[l * per + j], params: params, ctx: ctx, dropoutSeed: seed)
-                        trace.append((sub.label + " (output)", x, R * d))
-                    }
-                    if let mixer {
-                        a.history.append(runOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], x, rows: R, width: d, params: params, ctx: ctx))
-                    }
-                }
-                if let mixer { x = mix(mixer, a, layer: L, rows: R, params: params, ctx: ctx) }
             }
         }
         a.finalHidden = x
         let out = runOps(s.outputOps, a.output, x, rows: R, width: d, params: params, ctx: ctx)
         trace.append(("\(s.info.prefix) (output)", out, R * d))
         return out
+    }
+
+    /// Runs the layers of a stack (with DLCL-style history mixing when the method has a mixer), calling
+    /// `body(sublayer, index, input)` for each sublayer; returns the last hidden state before the output ops.
+    func runLayers(_ s: StackModule, _ a: StackActivations, _ x0: FloatPtr, rows R: Int, params: FloatPtr, ctx: OpContext,
+                   _ body: (Sublayer, Int, FloatPtr) -> FloatPtr) -> FloatPtr {
+        let d = config.embedDim, L = s.info.layers, per = s.sublayersPerLayer
+        var x = x0
+        let mixer = s.mixer
+        if let mixer {
+            a.history.removeAll(keepingCapacity: true)
+            a.history.append(runOps(mixer.pushOps(index: 0), a.pushChains[0], x, rows: R, width: d, params: params, ctx: ctx))
+        }
+        for l in 0..<L {
+            if let mixer { x = mix(mixer, a, layer: l, rows: R, params: params, ctx: ctx) }
+            for j in 0..<per {
+                let i = l * per + j
+                x = body(s.sublayers[i], i, x)
+                trace.append((s.sublayers[i].label + " (output)", x, R * d))
+            }
+            if let mixer {
+                a.history.append(runOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], x, rows: R, width: d, params: params, ctx: ctx))
+            }
+        }
+        if let mixer { x = mix(mixer, a, layer: L, rows: R, params: params, ctx: ctx) }
+        return x
     }
 
     /// z_l = Σ_{k≤l} W[l,k]·h_k, then the mixer's ops for layer l.

@@ -115,18 +115,29 @@ final class Sublayer {
             acts.c = c
             linearForward(branch, c, params + o.weight, o.bias.map { params + $0 }, rows: R, inDim: d, outDim: d)
         } else {
-            let f = info.ffnDim, fc1 = fc1!, fc2 = fc2!
-            let a = acts.a.ensure(R * f)
-            linearForward(a, u, params + fc1.weight, fc1.bias.map { params + $0 }, rows: R, inDim: d, outDim: f)
-            let a2 = runChain(.ffnPreActivation, a, rows: R, width: f, acts: acts, params: params, ctx: ctx)
-            acts.a2 = a2
-            let g = acts.g.ensure(R * f)
-            activationForward(g, a2, count: R * f, kind: activation,
-                              dropout: DropoutSite(p: training ? activationDropout : 0, seed: dropoutSeed, stream: streamBase + 1))
-            let g2 = runChain(.ffnHidden, g, rows: R, width: f, acts: acts, params: params, ctx: ctx)
-            acts.g2 = g2
-            linearForward(branch, g2, params + fc2.weight, fc2.bias.map { params + $0 }, rows: R, inDim: f, outDim: d)
+            ffnBranch(u, branch: branch, rows: R, acts: acts, params: params, ctx: ctx, dropoutSeed: dropoutSeed)
         }
+        return finish(x: x, branch: branch, rows: R, acts: acts, params: params, ctx: ctx, dropoutSeed: dropoutSeed)
+    }
+
+    /// FFN branch: fc2(hidden(actDrop(act(preAct(fc1(u)))))) into `branch`.
+    func ffnBranch(_ u: FloatPtr, branch: FloatPtr, rows R: Int, acts: SublayerActivations, params: FloatPtr, ctx: OpContext, dropoutSeed: UInt64) {
+        let d = info.embedDim, f = info.ffnDim, fc1 = fc1!, fc2 = fc2!
+        let a = acts.a.ensure(R * f)
+        linearForward(a, u, params + fc1.weight, fc1.bias.map { params + $0 }, rows: R, inDim: d, outDim: f)
+        let a2 = runChain(.ffnPreActivation, a, rows: R, width: f, acts: acts, params: params, ctx: ctx)
+        acts.a2 = a2
+        let g = acts.g.ensure(R * f)
+        activationForward(g, a2, count: R * f, kind: activation,
+                          dropout: DropoutSite(p: ctx.training ? activationDropout : 0, seed: dropoutSeed, stream: streamBase + 1))
+        let g2 = runChain(.ffnHidden, g, rows: R, width: f, acts: acts, params: params, ctx: ctx)
+        acts.g2 = g2
+        linearForward(branch, g2, params + fc2.weight, fc2.bias.map { params + $0 }, rows: R, inDim: f, outDim: d)
+    }
+
+    /// Shared tail: branch-output ops, residual dropout, combine, sublayer-output ops.
+    func finish(x: FloatPtr, branch: FloatPtr, rows R: Int, acts: SublayerActivations, params: FloatPtr, ctx: OpContext, dropoutSeed: UInt64) -> FloatPtr {
+        let d = info.embedDim, training = ctx.training
         let bo = runChain(.branchOutput, branch, rows: R, width: d, acts: acts, params: params, ctx: ctx)
         acts.bo = bo
         let site = DropoutSite(p: training ? dropout : 0, seed: dropoutSeed, stream: streamBase + 2)
@@ -138,6 +149,47 @@ final class Sublayer {
         let y = runChain(.sublayerOutput, comb, rows: R, width: d, acts: acts, params: params, ctx: ctx)
         acts.y = y
         return y
+    }
+
+    /// Incremental decoding of one new position per row (eval mode). Self-attention appends this position's
+    /// k/v to the cache ([rows, capacity, d], `length` entries filled) and attends over all of it; cross-attention
+    /// uses precomputed memory k/v [rows, S, d].
+    func forwardStep(x: FloatPtr, rows: Int, acts: SublayerActivations, params: FloatPtr, ctx: OpContext,
+                     cacheK: FloatPtr?, cacheV: FloatPtr?, capacity: Int, length: Int,
+                     crossK: FloatPtr?, crossV: FloatPtr?, sourceLength: Int, keyPad: UnsafePointer<UInt8>?) -> FloatPtr {
+        let d = info.embedDim, R = rows
+        let u = runChain(.branchInput, x, rows: R, width: d, acts: acts, params: params, ctx: ctx)
+        let branch = acts.branch.ensure(R * d)
+        if info.isAttention {
+            let q = q!, o = out!
+            let qb = acts.q.ensure(R * d)
+            linearForward(qb, u, params + q.weight, q.bias.map { params + $0 }, rows: R, inDim: d, outDim: d)
+            let scaling = 1 / Float(d / info.heads).squareRoot()
+            for i in 0..<(R * d) { qb[i] *= scaling }
+            var kp: FloatPtr, vp: FloatPtr, keys: Int, stride: Int, pad: UnsafePointer<UInt8>? = nil
+            if info.kind == .selfAttention {
+                let k = k!, v = v!
+                let kn = acts.k.ensure(R * d), vn = acts.v.ensure(R * d)
+                linearForward(kn, u, params + k.weight, k.bias.map { params + $0 }, rows: R, inDim: d, outDim: d)
+                linearForward(vn, u, params + v.weight, v.bias.map { params + $0 }, rows: R, inDim: d, outDim: d)
+                for r in 0..<R {
+                    (cacheK! + (r * capacity + length) * d).update(from: kn + r * d, count: d)
+                    (cacheV! + (r * capacity + length) * d).update(from: vn + r * d, count: d)
+                }
+                kp = cacheK!; vp = cacheV!; keys = length + 1; stride = capacity * d
+            } else {
+                kp = crossK!; vp = crossV!; keys = sourceLength; stride = sourceLength * d; pad = keyPad
+            }
+            let shape = AttentionShape(batch: R, queries: 1, keys: keys, dim: d, heads: info.heads, kBatchStride: stride, causalOffset: nil)
+            let probs = acts.probs.ensure(R * info.heads * keys)
+            let cb = acts.ctx.ensure(R * d)
+            attentionForward(ctx: cb, probs: probs, q: qb, k: kp, v: vp, shape: shape, keyPad: pad, dropout: DropoutSite(p: 0, seed: 0, stream: 0))
+            let c = runChain(.attentionContext, cb, rows: R, width: d, acts: acts, params: params, ctx: ctx)
+            linearForward(branch, c, params + o.weight, o.bias.map { params + $0 }, rows: R, inDim: d, outDim: d)
+        } else {
+            ffnBranch(u, branch: branch, rows: R, acts: acts, params: params, ctx: ctx, dropoutSeed: 0)
+        }
+        return finish(x: x, branch: branch, rows: R, acts: acts, params: params, ctx: ctx, dropoutSeed: 0)
     }
 
     // MARK: backward

@@ -1,2 +1,144 @@
+// deepnet-bench: training-step throughput of the engine against the in-process cblas_sgemm peak.
+//
+//   swift run -c release deepnet-bench [--quick] [--filter SUBSTRING] [--steps N]
+//
+// Every config is a DeepNorm encoder–decoder (shared embeddings, ReLU, dropout 0, label smoothing 0.1, Adam),
+// batch 64 sentences × 32 tokens per side. Each config runs in a child process so its peak RSS is its own.
+// GFLOP/s counts matrix-multiply FLOPs only (projections, FFN, attention scores and A·V over the full T×T,
+// output projection), forward + backward = 3 × forward.
+import CBLAS
 import DeepNetEngine
-print("deepnet-bench")
+import Foundation
+
+struct BenchConfig {
+    var name: String, d: Int, ffn: Int, heads: Int, enc: Int, dec: Int, vocab: Int
+}
+let configs: [BenchConfig] = [
+    .init(name: "64-128-2 6L-6L", d: 64, ffn: 128, heads: 2, enc: 6, dec: 6, vocab: 1000),
+    .init(name: "64-128-2 18L-18L", d: 64, ffn: 128, heads: 2, enc: 18, dec: 18, vocab: 1000),
+    .init(name: "64-128-2 50L-50L", d: 64, ffn: 128, heads: 2, enc: 50, dec: 50, vocab: 1000),
+    .init(name: "64-128-2 100L-100L", d: 64, ffn: 128, heads: 2, enc: 100, dec: 100, vocab: 1000),
+    .init(name: "128-512-4 6L-6L", d: 128, ffn: 512, heads: 4, enc: 6, dec: 6, vocab: 4000),
+    .init(name: "128-512-4 18L-18L", d: 128, ffn: 512, heads: 4, enc: 18, dec: 18, vocab: 4000),
+    .init(name: "512-2048-8 6L-6L", d: 512, ffn: 2048, heads: 8, enc: 6, dec: 6, vocab: 8000),
+]
+/// PyTorch 2.15 + torchscale on the same machine (tokens/s), from the project brief.
+let torchReference: [String: Double] = [
+    "64-128-2 6L-6L": 38_200, "64-128-2 18L-18L": 12_500, "64-128-2 50L-50L": 5_000,
+    "128-512-4 6L-6L": 10_500, "128-512-4 18L-18L": 3_200, "512-2048-8 6L-6L": 946,
+]
+
+let B = 64, S = 32, T = 32
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func sgemmPeak(n: Int = 2048, reps: Int = 5) -> Double {
+    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+    var best = Double.infinity
+    for _ in 0..<reps {
+        let t0 = now()
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+        best = min(best, now() - t0)
+    }
+    return 2 * Double(n * n * n) / best / 1e9
+}
+
+/// Forward matmul FLOPs of one batch; ×3 for forward + backward.
+func stepFlops(_ c: BenchConfig) -> Double {
+    let d = Double(c.d), f = Double(c.ffn), Rs = Double(B * S), Rt = Double(B * T), V = Double(c.vocab)
+    let attnEnc = 4 * Double(B) * Double(S * S) * d
+    let encLayer = 8 * Rs * d * d + 4 * Rs * d * f + attnEnc
+    let decLayer = 8 * Rt * d * d + 4 * Double(B) * Double(T * T) * d      // self-attention
+        + 4 * Rt * d * d + 4 * Rs * d * d + 4 * Double(B) * Double(T * S) * d // cross-attention
+        + 4 * Rt * d * f
+    let forward = Double(c.enc) * encLayer + Double(c.dec) * decLayer + 2 * Rt * d * V
+    return 3 * forward
+}
+
+func maxRSSMiB() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_maxrss) / 1024
+}
+
+func runOne(_ bc: BenchConfig, steps: Int) throws -> (tokPerSec: Double, gflops: Double, stepMs: Double, loss: Double) {
+    var c = ModelConfig()
+    c.architecture = .encoderDecoder
+    c.encoderLayers = bc.enc; c.decoderLayers = bc.dec
+    c.embedDim = bc.d; c.ffnDim = bc.ffn; c.heads = bc.heads; c.vocabSize = bc.vocab
+    c.shareAllEmbeddings = true; c.activation = .relu
+    c.dropout = 0; c.attentionDropout = 0; c.activationDropout = 0; c.labelSmoothing = 0.1
+    c.method = "deepnorm"
+    let model = try TransformerModel(config: c, seed: 1)
+    let trainer = Trainer(model: model, optimizer: OptimizerConfig(kind: .adam, lr: 5e-4, warmupUpdates: 4000), seed: 1)
+    var rng = SplitMix64(seed: 42)
+    func ids(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(4 + rng.next() % UInt64(bc.vocab - 4)) } }
+    let tgt = ids(B * T)
+    var prev = tgt
+    for b in 0..<B { prev[b * T] = 2; for t in 1..<T { prev[b * T + t] = tgt[b * T + t - 1] } }
+    let batch = TokenBatch(batchSize: B, sourceLength: S, targetLength: T, source: ids(B * S), prevOutput: prev, target: tgt)
+    _ = try trainer.step(batch)   // warm-up: allocates activations
+    var best = Double.infinity, loss = 0.0
+    for _ in 0..<steps {
+        let t0 = now()
+        loss = try trainer.step(batch).loss
+        best = min(best, now() - t0)
+    }
+    let tokens = Double(B * S + B * T)
+    return (tokens / best, stepFlops(bc) / best / 1e9, best * 1000, loss)
+}
+
+// MARK: - main
+
+var args = Array(CommandLine.arguments.dropFirst())
+func take(_ flag: String) -> String? {
+    guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+    let v = args[i + 1]; args.removeSubrange(i...(i + 1)); return v
+}
+let quick = args.contains("--quick")
+let filter = take("--filter")
+let only = take("--only")
+let stepsArg = take("--steps").flatMap(Int.init)
+let peakArg = take("--peak").flatMap(Double.init)
+
+if let only, let bc = configs.first(where: { $0.name == only }) {
+    // Child mode: one config, machine-readable line.
+    let steps = stepsArg ?? (quick ? 2 : 5)
+    let r = try runOne(bc, steps: steps)
+    print("RESULT\t\(r.tokPerSec)\t\(r.gflops)\t\(r.stepMs)\t\(maxRSSMiB())\t\(r.loss)")
+    exit(0)
+}
+
+let env = ProcessInfo.processInfo.environment
+print("deepnet-bench  engine \(engineNumericsVersion)  OPENBLAS_NUM_THREADS=\(env["OPENBLAS_NUM_THREADS"] ?? "unset")  engine threads=\(Parallel.threads)")
+let peak = peakArg ?? sgemmPeak(n: quick ? 1024 : 2048)
+print(String(format: "cblas_sgemm peak (%d^3): %.1f GFLOP/s", quick ? 1024 : 2048, peak))
+print("config                tok/s     vs torch   step ms   GFLOP/s  %sgemm  peak RSS MiB  loss")
+for bc in configs where filter.map({ bc.name.contains($0) }) ?? true {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    var childArgs = ["--only", bc.name]
+    if quick { childArgs.append("--quick") }
+    if let s = stepsArg { childArgs += ["--steps", String(s)] }
+    p.arguments = childArgs
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let out = String(decoding: data, as: UTF8.self)
+    guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("RESULT") }) else {
+        print("\(bc.name): failed (status \(p.terminationStatus)) \(out)")
+        continue
+    }
+    let f = line.split(separator: "\t").dropFirst().compactMap { Double($0) }
+    let ref = torchReference[bc.name].map { String(format: "%5.2fx", f[0] / $0) } ?? "   -  "
+    print(String(format: "%-20@ %8.0f   %@    %7.1f   %7.1f   %5.1f%%  %10.0f   %.3f",
+                 bc.name as NSString, f[0], ref as NSString, f[2], f[1], 100 * f[1] / peak, f[3], f[4]))
+}

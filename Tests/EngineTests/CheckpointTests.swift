@@ -230,4 +230,89 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(back, flat)
         XCTAssertFalse(f.exists("grads/decoder.output_projection.weight"))   // tied: owner only
     }
+
+    // MARK: Batch files and forward/backward output (the library half of `deepnet forward-backward`)
+
+    func testBatchFileValidation() throws {
+        let config = ModelConfig(encoderLayers: 1, decoderLayers: 1, embedDim: 16, ffnDim: 32, heads: 2, vocabSize: 48,
+                                 maxPositions: 4, positions: .learned)
+        func batchFile(_ name: String, _ body: (HDF5File) throws -> Void) throws -> HDF5File {
+            let url = dir.appendingPathComponent(name)
+            try HDF5File.writeAtomically(to: url, body)
+            return try HDF5File.open(url)
+        }
+        let ok = try batchFile("ok.h5") { f in
+            try f.write([Int64(5), 6, 2, 7, 2, 1], shape: [2, 3], at: "src_tokens")
+            try f.write([Int32(2), 7, 2, 9], shape: [2, 2], at: "prev_output_tokens")
+            try f.write([Int32(7), 2, 9, 2], shape: [2, 2], at: "target")
+        }
+        let b = try BatchFile.read(ok, config: config)
+        XCTAssertEqual(b.batchSize, 2); XCTAssertEqual(b.sourceLength, 3); XCTAssertEqual(b.targetLength, 2)
+        XCTAssertEqual(b.source, [5, 6, 2, 7, 2, 1])
+        ok.close()
+        func expectBad(_ name: String, _ msg: String, _ body: (HDF5File) throws -> Void) throws {
+            let f = try batchFile(name, body)
+            defer { f.close() }
+            expectCheckpointError(.badInput, [name, msg]) { _ = try BatchFile.read(f, config: config) }
+        }
+        try expectBad("range.h5", "target[1, 0] = 48 is outside [0, 48) (vocab_size 48)") { f in
+            try f.write([Int64(5), 6, 2, 7, 2, 1], shape: [2, 3], at: "src_tokens")
+            try f.write([Int64(2), 7, 2, 9], shape: [2, 2], at: "prev_output_tokens")
+            try f.write([Int64(7), 2, 48, 2], shape: [2, 2], at: "target")
+        }
+        try expectBad("neg.h5", "src_tokens[0, 1] = -3 is outside") { f in
+            try f.write([Int64(5), -3, 2], shape: [1, 3], at: "src_tokens")
+            try f.write([Int64(2), 7], shape: [1, 2], at: "prev_output_tokens")
+            try f.write([Int64(7), 2], shape: [1, 2], at: "target")
+        }
+        try expectBad("shape.h5", "dataset 'prev_output_tokens' has shape [1, 3], expected [1, 2]") { f in
+            try f.write([Int64(5), 6, 2], shape: [1, 3], at: "src_tokens")
+            try f.write([Int64(2), 7, 8], shape: [1, 3], at: "prev_output_tokens")
+            try f.write([Int64(7), 2], shape: [1, 2], at: "target")
+        }
+        try expectBad("rows.h5", "dataset 'src_tokens' has 2 rows, expected 1") { f in
+            try f.write([Int64(5), 6, 2, 5, 6, 2], shape: [2, 3], at: "src_tokens")
+            try f.write([Int64(2), 7], shape: [1, 2], at: "prev_output_tokens")
+            try f.write([Int64(7), 2], shape: [1, 2], at: "target")
+        }
+        try expectBad("float.h5", "has type float64, expected integer token ids") { f in
+            try f.write([5.0, 6, 2], shape: [1, 3], at: "src_tokens")
+            try f.write([Int64(2), 7], shape: [1, 2], at: "prev_output_tokens")
+            try f.write([Int64(7), 2], shape: [1, 2], at: "target")
+        }
+        try expectBad("missing.h5", "missing dataset 'prev_output_tokens'") { f in
+            try f.write([Int64(5), 6, 2], shape: [1, 3], at: "src_tokens")
+            try f.write([Int64(7), 2], shape: [1, 2], at: "target")
+        }
+        try expectBad("long.h5", "sequence length 5 exceeds max_positions 4") { f in
+            try f.write([Int64(5), 6, 7, 8, 2], shape: [1, 5], at: "src_tokens")
+            try f.write([Int64(2), 7], shape: [1, 2], at: "prev_output_tokens")
+            try f.write([Int64(7), 2], shape: [1, 2], at: "target")
+        }
+        try expectBad("empty.h5", "no 'target' dataset") { _ in }
+    }
+
+    func testForwardBackwardOutputMatchesFixtureReference() throws {
+        let fixture = Self.fixtures.appendingPathComponent("golden_pre-ln.h5")
+        let (model, _) = try Checkpoint.loadModel(from: fixture)
+        let fx = try HDF5File.open(fixture)
+        let batch = try BatchFile.read(fx, config: model.config)   // finds group 'batch'
+        let refLoss = try fx.readDoubles(at: "reference/loss").values[0]
+        fx.close()
+        let stats = try model.forwardBackward(batch, training: false, dropoutSeed: 0)
+        let out = dir.appendingPathComponent("fb.h5")
+        try ForwardBackwardOutput.write(to: out, model: model, stats: stats, batch: batch, attributes: ["note": .string("test")])
+        let f = try HDF5File.open(out)
+        defer { f.close() }
+        XCTAssertEqual(try f.readDoubles(at: "loss").values[0], refLoss, accuracy: 1e-5 * refLoss)
+        XCTAssertEqual(try f.readInt64s(at: "ntokens").values, [Int64(stats.tokens)])
+        XCTAssertEqual(try f.shape(of: "logits"), [batch.batchSize, batch.targetLength, 48])
+        XCTAssertEqual(try f.children(of: "grads").count, model.parameters.entries.count)
+        XCTAssertEqual(try f.shape(of: "grads/encoder.layers.0.ffn.fc1.weight"), [32, 16])
+        XCTAssertEqual(try f.stringAttribute("method"), "pre-ln")
+        XCTAssertEqual(try f.stringAttribute("format"), "deepnet-forward-backward")
+        XCTAssertEqual(try f.stringAttribute("note"), "test")
+        XCTAssertEqual(try f.attribute("tied_parameters"),
+                       .strings(["decoder.embed_tokens.weight=encoder.embed_tokens.weight", "decoder.output_projection.weight=encoder.embed_tokens.weight"]))
+    }
 }

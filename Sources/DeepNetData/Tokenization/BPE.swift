@@ -67,8 +67,8 @@ public struct BPE: Sendable, Equatable {
         var merges: [(String, String)] = []
         for (i, raw) in body.enumerated() {
             if maxMerges >= 0 && merges.count >= maxMerges { break }
-            let line = raw.trimmingCharacters(in: CharacterSet(charactersIn: "\r\n "))
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            let line = PythonText.string(PythonText.scalars(raw).drop { $0 == 0x0D || $0 == 0x0A || $0 == 0x20 }.reversed().drop { $0 == 0x0D || $0 == 0x0A || $0 == 0x20 }.reversed())
+            let parts = ByteString.split(line, omittingEmpty: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw DataError.invalidFormat(path: name, line: i + (lines.count - body.count) + 1, reason: "expected two space-separated symbols, got '\(raw)'")
             }
@@ -104,8 +104,8 @@ public struct BPE: Sendable, Equatable {
             }
             w = nw
         }
-        if w.last == BPE.endOfWord { w.removeLast() }
-        else if let l = w.last, l.hasSuffix(BPE.endOfWord) { w[w.count - 1] = String(l.dropLast(BPE.endOfWord.count)) }
+        if let l = w.last, ScalarKey(l) == ScalarKey(BPE.endOfWord) { w.removeLast() }
+        else if let l = w.last, ByteString.hasSuffix(l, BPE.endOfWord) { w[w.count - 1] = ByteString.dropSuffix(l, bytes: 4) }
         return w
     }
 
@@ -132,14 +132,13 @@ public struct BPE: Sendable, Equatable {
 
     /// `apply_bpe.py` on one line of space-separated words.
     public func apply(line: String) -> String {
-        apply(line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)).joined(separator: " ")
+        apply(ByteString.split(line)).joined(separator: " ")
     }
 
     /// Undoes BPE on a token string: `sed -E 's/(@@ )|(@@ ?$)//g'`.
     public static func remove(_ line: String) -> String {
         var s = line.replacingOccurrencesLiteral("@@ ", with: "")
-        if s.hasSuffix("@@ ") { s.removeLast(3) }
-        if s.hasSuffix("@@") { s.removeLast(2) }
+        if ByteString.hasSuffix(s, "@@") { s = ByteString.dropSuffix(s, bytes: 2) }
         return s
     }
 
@@ -149,7 +148,7 @@ public struct BPE: Sendable, Equatable {
         var cur = ""
         var open = false
         for t in tokens {
-            if t.hasSuffix(separator) { cur += t.dropLast(separator.count); open = true }
+            if ByteString.hasSuffix(t, separator) { cur += ByteString.dropSuffix(t, bytes: 2); open = true }
             else { cur += t; words.append(cur); cur = ""; open = false }
         }
         if open && !cur.isEmpty { words.append(cur) }
@@ -171,7 +170,7 @@ public struct BPE: Sendable, Equatable {
 
     public static func countWords(_ lines: [String]) -> [String: Int] {
         var c: [String: Int] = [:]
-        for l in lines { for w in l.split(separator: " ", omittingEmptySubsequences: true) { c[String(w), default: 0] += 1 } }
+        for l in lines { for w in ByteString.split(l) { c[w, default: 0] += 1 } }
         return c
     }
 }

@@ -59,12 +59,13 @@ public enum PreTokenizer {
     public static func detokenize(_ tokens: [String]) -> String {
         var out = ""
         var glueNext = false
+        let j = "\u{FFED}"  // 3 UTF-8 bytes
         for (i, t) in tokens.enumerated() {
-            var tok = Substring(t)
+            var tok = t
             var glue = glueNext
-            if tok.first == joiner { glue = true; tok = tok.dropFirst() }
+            if ByteString.hasPrefix(tok, j) { glue = true; tok = ByteString.dropPrefix(tok, bytes: 3) }
             glueNext = false
-            if tok.last == joiner && !tok.isEmpty { glueNext = true; tok = tok.dropLast() }
+            if ByteString.hasSuffix(tok, j) { glueNext = true; tok = ByteString.dropSuffix(tok, bytes: 3) }
             if i > 0 && !glue { out += " " }
             out += tok
         }
@@ -73,7 +74,7 @@ public enum PreTokenizer {
 
     /// Detokenizes a space-separated pre-token string.
     public static func detokenize(line: String) -> String {
-        detokenize(line.split(separator: " ", omittingEmptySubsequences: true).map(String.init))
+        detokenize(ByteString.split(line))
     }
 
     /// Collapses whitespace like `tokenize` does (what `detokenize(tokenize(s))` returns).

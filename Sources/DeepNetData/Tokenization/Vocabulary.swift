@@ -48,7 +48,7 @@ public struct Vocabulary: Sendable, Equatable {
     public static func languageTag(_ lang: String) -> String { "__\(lang)__" }
 
     public static func isLanguageTag(_ s: String) -> Bool {
-        s.count > 4 && s.hasPrefix("__") && s.hasSuffix("__") && !s.contains(" ")
+        s.utf8.count > 4 && ByteString.hasPrefix(s, "__") && ByteString.hasSuffix(s, "__") && !s.utf8.contains(0x20)
     }
 
     private init(symbols: [String], counts: [Int], languageTags: [String]) {
@@ -91,7 +91,7 @@ public struct Vocabulary: Sendable, Equatable {
     public static func build(lines: [String], languageTags: [String] = [], threshold: Int = 0,
                              paddingFactor: Int = 8) -> Vocabulary {
         var c: [String: Int] = [:]
-        for l in lines { for t in l.split(separator: " ", omittingEmptySubsequences: true) { c[String(t), default: 0] += 1 } }
+        for l in lines { for t in ByteString.split(l) { c[t, default: 0] += 1 } }
         return build(counts: c, languageTags: languageTags, threshold: threshold, paddingFactor: paddingFactor)
     }
 
@@ -109,7 +109,7 @@ public struct Vocabulary: Sendable, Equatable {
     /// Encodes whitespace tokens; unknown tokens map to `<unk>`. EOS is not appended (the batcher adds it).
     public func encode(_ tokens: [String]) -> [Int32] { tokens.map { index(of: $0) } }
     public func encode(line: String) -> [Int32] {
-        encode(line.split(separator: " ", omittingEmptySubsequences: true).map(String.init))
+        encode(ByteString.split(line))
     }
 
     /// Decodes ids to tokens, dropping `<s>`, `<pad>`, `</s>` and language tags (fairseq `string()` with
@@ -152,17 +152,18 @@ public struct Vocabulary: Sendable, Equatable {
         var inTags = true
         for (i, raw) in lines.enumerated() {
             var line = raw
-            if line.hasSuffix("\r") { line.removeLast() }
+            if ByteString.hasSuffix(line, "\r") { line = ByteString.dropSuffix(line, bytes: 1) }
             var overwrite = false
-            if line.hasSuffix(" #fairseq:overwrite") {
+            if ByteString.hasSuffix(line, " #fairseq:overwrite") {
                 overwrite = true
-                line = String(line.dropLast(" #fairseq:overwrite".count))
+                line = ByteString.dropSuffix(line, bytes: " #fairseq:overwrite".utf8.count)
             }
-            guard let sp = line.lastIndex(of: " ") else {
+            guard let sp = ByteString.lastIndex(line, of: 0x20) else {
                 throw DataError.invalidFormat(path: name, line: i + 1, reason: "expected \"<token> <cnt>\"")
             }
-            let tok = String(line[..<sp])
-            guard let c = Int(line[line.index(after: sp)...]) else {
+            let bytes = Array(line.utf8)
+            let tok = String(decoding: bytes[..<sp], as: UTF8.self)
+            guard let c = Int(String(decoding: bytes[(sp + 1)...], as: UTF8.self)) else {
                 throw DataError.invalidFormat(path: name, line: i + 1, reason: "expected \"<token> <cnt>\"")
             }
             if seen.contains(ScalarKey(tok)) && !overwrite {

@@ -1,12 +1,37 @@
-// Glue between run configurations and the data module (data-set registry, BPE, batcher).
+// Data fingerprints: content hashes of exactly the files a run reads, plus the data pipeline version.
 import DeepNetData
 import Foundation
 
 public enum DataGlue {
-    /// Content fingerprint of the data a run reads. `synthetic` is defined by its generator parameters.
+    nonisolated(unsafe) private static var cache: [String: String] = [:]
+    private static let lock = NSLockShim()
+
+    /// `synthetic`: defined by its generator (task, vocabulary, languages) and the pipeline version.
+    /// Real data sets: SHA-256 over the bytes of every file read, in a fixed order.
     public static func fingerprint(_ spec: DataSpec, dataRoot: URL?) throws -> String {
         var h = SHA256()
-        h.update("dataset=\(spec.dataset);src=\(spec.sourceLanguage);tgt=\(spec.targetLanguage)")
-        return "placeholder:" + h.hexDigest()
+        h.update("pipeline=\(deepNetDataVersion);harness-data=1;dataset=\(spec.dataset);src=\(spec.sourceLanguage);tgt=\(spec.targetLanguage)")
+        if spec.dataset == "synthetic" { return "synthetic-" + h.hexDigest() }
+        guard let root = dataRoot else {
+            // Not available here (e.g. the paper profile's WMT data): the id is still stable for a dry run.
+            return "unavailable-" + h.hexDigest()
+        }
+        let files: [String]
+        do { files = try RealData.files(spec) } catch { return "unavailable-" + h.hexDigest() }
+        for f in files {
+            let path = root.appendingPathComponent(f).path
+            let key = path
+            let fileHash: String = try lock.run {
+                if let c = cache[key] { return c }
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw DataUnavailable(message: "missing data file \(path)")
+                }
+                let d = SHA256.hash([UInt8](data))
+                cache[key] = d
+                return d
+            }
+            h.update("\(f)=\(fileHash);")
+        }
+        return spec.dataset + "-" + h.hexDigest()
     }
 }

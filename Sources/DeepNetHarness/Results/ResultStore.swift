@@ -349,7 +349,7 @@ public final class ResultsLock {
     private var fd: Int32 = -1
     public let url: URL
 
-    public enum Mode { case wait, fail }
+    public enum Mode: Sendable { case wait, fail }
 
     public struct Busy: Error, CustomStringConvertible {
         public var path: String

@@ -1,0 +1,355 @@
+// Expands experiments × profile into runs, skips finished ones (cache hit by run id), resumes interrupted ones
+// from their checkpoints, and executes the rest — in this process, or in up to N worker processes
+// (`deepnet run-one <spec.json>`) — with a progress display and a log file per run.
+import DeepNetEngine
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum WorkerMode: Sendable {
+    /// Run in this process, one at a time (tests).
+    case inProcess
+    /// Re-invoke `executable run-one <spec.json>` per run (crash isolation, `-j N` parallelism).
+    case subprocess(URL)
+}
+
+public struct RunnerOptions: Sendable {
+    public var jobs: Int = 1
+    public var worker: WorkerMode = .inProcess
+    public var lockMode: ResultsLock.Mode = .wait
+    /// Where progress and messages go (default: stderr).
+    public var output: @Sendable (String) -> Void = { s in FileHandle.standardError.write(Data(s.utf8)) }
+    public var interactive: Bool = isatty(2) == 1
+    public init() {}
+}
+
+public struct RunnerSummary: Sendable, CustomStringConvertible {
+    public var planned = 0
+    public var unique = 0
+    public var cached = 0
+    public var executed = 0
+    public var ok = 0
+    public var diverged = 0
+    public var failed = 0
+    public var rerunUnusable = 0
+    public var seconds = 0.0
+    public var description: String {
+        "\(planned) runs (\(unique) distinct): \(cached) cached, \(executed) executed (\(ok) ok, \(diverged) diverged, \(failed) failed)"
+            + (rerunUnusable > 0 ? ", \(rerunUnusable) unusable result file(s) re-run" : "") + String(format: " in %.1f s", seconds)
+    }
+}
+
+public final class Runner {
+    public let store: ResultStore
+    public let environment: HarnessEnvironment
+    public let options: RunnerOptions
+
+    public init(store: ResultStore, environment: HarnessEnvironment, options: RunnerOptions = RunnerOptions()) {
+        self.store = store; self.environment = environment; self.options = options
+    }
+
+    func say(_ s: String) { options.output(s + "\n") }
+
+    /// The runs of each experiment (empty for experiments the profile cannot run).
+    public func plan(_ experiments: [Experiment], profile: Profile) throws -> [(Experiment, [PlannedRun])] {
+        try experiments.map { ($0, try Expansion.expand($0, profile: profile, environment: environment)) }
+    }
+
+    /// Text of `--dry-run`: every run with parameters, tokens, 6·N·D FLOPs and estimated time on this machine.
+    public func dryRun(_ experiments: [Experiment], profile: Profile) throws -> String {
+        var out = ""
+        var grand = 0.0, grandFLOPs = 0.0
+        var seenAll = Set<String>()
+        for (e, runs) in try plan(experiments, profile: profile) {
+            let p = e.plan(profile)
+            out += "\(e.id) — \(e.artifact): \(e.title) [\(profile.rawValue)]\n"
+            if let why = p.notRunReason { out += "  not runnable: \(why)\n\n"; continue }
+            for n in p.notes { out += "  note: \(n)\n" }
+            var total = 0.0, flops = 0.0
+            var seen = Set<String>()
+            for r in runs {
+                let cost = CostModel.estimate(r.config)
+                let dup = !seen.insert(r.runID).inserted
+                let cached = (try? store.read(r.runID)).map { $0.status != .failed } ?? false
+                if !dup && !cached { total += cost.seconds }
+                if !dup { flops += cost.trainFLOPs }
+                if seenAll.insert(r.runID).inserted && !cached { grand += cost.seconds; grandFLOPs += cost.trainFLOPs }
+                out += "  \(String(r.runID.prefix(12)))  \(r.coordinates.shortLabel.padding(toLength: 34, withPad: " ", startingAt: 0)) "
+                out += "N=\(CostModel.count(Double(cost.parameters))) tokens=\(CostModel.count(cost.trainTokens)) 6ND=\(CostModel.flops(cost.trainFLOPs)) est \(CostModel.duration(cost.seconds))"
+                out += dup ? "  (same run as above)" : cached ? "  [cached]" : ""
+                out += "  data=\(r.config.data.dataset)\n"
+            }
+            out += "  \(runs.count) runs, \(seen.count) distinct; training FLOPs \(CostModel.flops(flops)); estimated time still to run: \(CostModel.duration(total))\n\n"
+        }
+        out += "Total still to run: \(CostModel.duration(grand)) (6·N·D = \(CostModel.flops(grandFLOPs)) FLOPs) at \(CostModel.count(CostModel.flopsPerSecond)) FLOP/s "
+        out += "(calibrated: \(Int(CostModel.referenceTokensPerSecond)) tokens/s for a d=64 6L-6L model).\n"
+        return out
+    }
+
+    /// Runs every missing run of `experiments` under `profile`; writes each experiment's index.
+    @discardableResult
+    public func run(_ experiments: [Experiment], profile: Profile) throws -> RunnerSummary {
+        let t0 = Date()
+        try store.prepare()
+        let lock = try ResultsLock(store.lockFile, mode: options.lockMode) {
+            self.say("waiting for another deepnet runner to release \(self.store.root.path) …")
+        }
+        defer { lock.release() }
+        var summary = RunnerSummary()
+        let plans = try plan(experiments, profile: profile)
+        var todo: [PlannedRun] = []
+        var seen = Set<String>()
+        for (e, runs) in plans {
+            if let why = e.plan(profile).notRunReason {
+                say("\(e.id): not runnable at profile \(profile.rawValue): \(why)")
+                continue
+            }
+            let grid = e.plan(profile).grid!
+            try store.writeIndex(experiment: e.id, profile: profile, axes: grid.axes.map(\.name), base: grid.base, runs: runs)
+            summary.planned += runs.count
+            for r in runs where seen.insert(r.runID).inserted {
+                summary.unique += 1
+                do {
+                    let rec = try store.read(r.runID)
+                    if rec.status == .failed { todo.append(r) } else { summary.cached += 1 }
+                } catch let err as ResultStoreError {
+                    if err.kind != .missing {
+                        say("warning: \(err.description) — re-running")
+                        summary.rerunUnusable += 1
+                    }
+                    todo.append(r)
+                }
+            }
+        }
+        if todo.isEmpty {
+            summary.seconds = Date().timeIntervalSince(t0)
+            say("all \(summary.unique) runs already finished (cache hit)")
+            return summary
+        }
+        say("\(todo.count) of \(summary.unique) runs to execute (\(summary.cached) cached), jobs: \(options.jobs)")
+        let git = Provenance.git()
+        let display = ProgressDisplay(total: todo.count, estimates: todo.map { CostModel.estimate($0.config).seconds },
+                                      interactive: options.interactive, output: options.output)
+        switch options.worker {
+        case .inProcess:
+            for (i, r) in todo.enumerated() {
+                let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
+                display.started(i, label: spec.label, id: r.runID)
+                let rec = try RunExecutor(spec: spec) { ev in display.progress(i, ev) }.run()
+                display.finished(i, record: rec)
+                count(rec, into: &summary)
+            }
+        case .subprocess(let exe):
+            try runSubprocesses(todo, exe: exe, git: git, display: display, summary: &summary)
+        }
+        display.close()
+        summary.seconds = Date().timeIntervalSince(t0)
+        return summary
+    }
+
+    func count(_ rec: RunRecord, into s: inout RunnerSummary) {
+        s.executed += 1
+        switch rec.status { case .ok: s.ok += 1; case .diverged: s.diverged += 1; case .failed: s.failed += 1 }
+    }
+
+    private final class Worker {
+        let index: Int
+        let run: PlannedRun
+        let process: Process
+        let pipe: Pipe
+        var buffer = Data()
+        init(index: Int, run: PlannedRun, process: Process, pipe: Pipe) { self.index = index; self.run = run; self.process = process; self.pipe = pipe }
+    }
+
+    private func runSubprocesses(_ todo: [PlannedRun], exe: URL, git: (String, Bool), display: ProgressDisplay, summary: inout RunnerSummary) throws {
+        var queue = Array(todo.enumerated())
+        var active: [Worker] = []
+        let jobs = max(1, options.jobs)
+        var env = ProcessInfo.processInfo.environment
+        if env["OPENBLAS_NUM_THREADS"] == nil && jobs > 1 {
+            env["OPENBLAS_NUM_THREADS"] = "\(max(1, ProcessInfo.processInfo.activeProcessorCount / jobs))"
+        }
+        while !queue.isEmpty || !active.isEmpty {
+            while active.count < jobs, !queue.isEmpty {
+                let (i, r) = queue.removeFirst()
+                let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
+                let dir = store.workDir(r.runID)
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                let specURL = dir.appendingPathComponent("spec.json")
+                try AtomicFile.write(Data(try JSONValue.from(spec).pretty.utf8), to: specURL)
+                let p = Process()
+                p.executableURL = exe
+                p.arguments = ["run-one", specURL.path]
+                p.environment = env
+                let pipe = Pipe()
+                p.standardOutput = pipe
+                let logURL = store.logFile(r.runID)
+                if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+                if let h = try? FileHandle(forWritingTo: logURL) { _ = try? h.seekToEnd(); p.standardError = h }
+                try p.run()
+                display.started(i, label: spec.label, id: r.runID)
+                active.append(Worker(index: i, run: r, process: p, pipe: pipe))
+            }
+            usleep(100_000)
+            for w in active {
+                let avail = w.pipe.fileHandleForReading.availableDataNonBlocking()
+                if !avail.isEmpty {
+                    w.buffer.append(avail)
+                    while let nl = w.buffer.firstIndex(of: 0x0a) {
+                        let line = String(decoding: w.buffer[w.buffer.startIndex..<nl], as: UTF8.self)
+                        w.buffer.removeSubrange(w.buffer.startIndex...nl)
+                        if let ev = ProgressEvent.parse(line) { display.progress(w.index, ev) }
+                    }
+                }
+            }
+            var still: [Worker] = []
+            for w in active {
+                if w.process.isRunning { still.append(w); continue }
+                _ = w.pipe.fileHandleForReading.readDataToEndOfFile()
+                if let rec = try? store.read(w.run.runID) {
+                    display.finished(w.index, record: rec)
+                    count(rec, into: &summary)
+                } else {
+                    // The worker died without writing a result (crash, OOM kill): record the failure.
+                    let rec = RunRecord(runID: w.run.runID, config: w.run.config, dataFingerprint: w.run.dataFingerprint,
+                                        engineNumericsVersion: engineNumericsVersion, status: .failed,
+                                        message: "worker exited with status \(w.process.terminationStatus) (\(w.process.terminationReason == .uncaughtSignal ? "signal" : "exit")) without a result; see logs/\(w.run.runID).log",
+                                        provenance: Provenance.collect(gitCommit: git.0, gitDirty: git.1))
+                    try? store.write(rec)
+                    display.finished(w.index, record: rec)
+                    count(rec, into: &summary)
+                }
+            }
+            active = still
+            display.tick()
+        }
+    }
+}
+
+extension FileHandle {
+    /// Reads whatever is available without blocking (empty if nothing).
+    func availableDataNonBlocking() -> Data {
+        let fd = fileDescriptor
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buf, buf.count)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        _ = fcntl(fd, F_SETFL, flags)
+        return out
+    }
+}
+
+/// Progress bars with ETA per run and for the whole batch (TTY), or plain lines (pipes, CI logs).
+final class ProgressDisplay: @unchecked Sendable {
+    let total: Int
+    let estimates: [Double]
+    let interactive: Bool
+    let output: @Sendable (String) -> Void
+    let t0 = Date()
+    var startedAt: [Int: Date] = [:]
+    var labels: [Int: String] = [:]
+    var last: [Int: ProgressEvent] = [:]
+    var lastPlain: [Int: Int] = [:]
+    var done = 0
+    var doneEstimate = 0.0, doneActual = 0.0
+    var drawnLines = 0
+    var lastDraw = Date.distantPast
+    let lock = NSLock()
+
+    init(total: Int, estimates: [Double], interactive: Bool, output: @escaping @Sendable (String) -> Void) {
+        self.total = total; self.estimates = estimates; self.interactive = interactive; self.output = output
+    }
+
+    static func fmt(_ s: Double) -> String {
+        guard s.isFinite, s >= 0 else { return "?" }
+        let t = Int(s.rounded())
+        if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
+        if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
+        return "\(t)s"
+    }
+
+    static func bar(_ f: Double, width: Int = 20) -> String {
+        let n = Int((min(1, max(0, f)) * Double(width)).rounded())
+        return String(repeating: "█", count: n) + String(repeating: "░", count: width - n)
+    }
+
+    func started(_ i: Int, label: String, id: String) {
+        lock.lock(); defer { lock.unlock() }
+        startedAt[i] = Date(); labels[i] = label
+        if !interactive { output("[\(done + startedAt.count - last.count)/\(total)] start \(label) (\(id.prefix(12)))\n") }
+        redraw(force: true)
+    }
+
+    func progress(_ i: Int, _ ev: ProgressEvent) {
+        lock.lock(); defer { lock.unlock() }
+        last[i] = ev
+        if !interactive {
+            let q = ev.total > 0 ? ev.step * 4 / ev.total : 0
+            if q > (lastPlain[i] ?? 0) && q < 4 {
+                lastPlain[i] = q
+                output("  \(labels[i] ?? "") \(q * 25)% step \(ev.step)/\(ev.total) loss \(String(format: "%.3f", ev.loss))\n")
+            }
+        }
+        redraw(force: false)
+    }
+
+    func finished(_ i: Int, record: RunRecord) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        doneEstimate += estimates[i]
+        doneActual += record.metrics.wallSeconds
+        var what = record.status.rawValue
+        if let s = record.divergedAtStep { what += " at step \(s)" }
+        if let b = record.metrics.bleu { what += String(format: ", BLEU %.2f", b) }
+        if let v = record.metrics.validLoss { what += String(format: ", valid nll %.3f", v) }
+        if record.status == .failed, let m = record.message { what += ": \(m)" }
+        let line = "[\(done)/\(total)] \(labels[i] ?? "") — \(what) (\(ProgressDisplay.fmt(record.metrics.wallSeconds)))\n"
+        startedAt[i] = nil; last[i] = nil; lastPlain[i] = nil
+        if interactive { clear(); output(line); redraw(force: true) } else { output(line) }
+    }
+
+    func tick() { lock.lock(); redraw(force: false); lock.unlock() }
+
+    private func clear() {
+        if drawnLines > 0 { output(String(repeating: "\u{1B}[1A\u{1B}[2K", count: drawnLines)); drawnLines = 0 }
+    }
+
+    private func redraw(force: Bool) {
+        guard interactive else { return }
+        if !force && Date().timeIntervalSince(lastDraw) < 0.25 { return }
+        lastDraw = Date()
+        clear()
+        var lines: [String] = []
+        let speed = doneEstimate > 0 ? doneActual / doneEstimate : 1
+        var remaining = 0.0
+        for (i, st) in startedAt.sorted(by: { $0.key < $1.key }) {
+            let ev = last[i]
+            let f = ev.map { Double($0.step) / Double(max(1, $0.total)) } ?? 0
+            let el = Date().timeIntervalSince(st)
+            let eta = f > 0.01 ? el / f - el : estimates[i] * speed
+            remaining += eta
+            let phase = ev.map { $0.phase == "train" ? "step \($0.step)/\($0.total) loss \(String(format: "%.3f", $0.loss))" : $0.phase } ?? "starting"
+            lines.append("  \(ProgressDisplay.bar(f)) \(String(format: "%3.0f%%", f * 100)) \(labels[i] ?? "") · \(phase) · ETA \(ProgressDisplay.fmt(eta))")
+        }
+        let pending = total - done - startedAt.count
+        if pending > 0 {
+            let rest = estimates.indices.filter { startedAt[$0] == nil }.suffix(pending).map { estimates[$0] }.reduce(0, +)
+            remaining += rest * speed
+        }
+        let frac = Double(done) / Double(max(1, total))
+        lines.append("\(ProgressDisplay.bar(frac, width: 30)) \(done)/\(total) runs · elapsed \(ProgressDisplay.fmt(Date().timeIntervalSince(t0))) · ETA \(ProgressDisplay.fmt(remaining / Double(max(1, startedAt.count))))")
+        output(lines.joined(separator: "\n") + "\n")
+        drawnLines = lines.count
+    }
+
+    func close() {
+        lock.lock(); defer { lock.unlock() }
+        clear()
+    }
+}
