@@ -293,8 +293,7 @@ public func attentionForward(ctx: FloatPtr, probs: FloatPtr, q: FloatPtr, k: Flo
                              shape s: AttentionShape, keyPad: UnsafePointer<UInt8>?, dropout: DropoutSite) {
     let H = s.heads, Tq = s.queries, Tk = s.keys, D = s.dim, hd = s.headDim
     Parallel.forRanges(s.batch * H, grain: 1) { range in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: Tk) { tmpBuf in
-            let pd = tmpBuf.baseAddress!
+        do {
             for bh in range {
                 let b = bh / H, h = bh % H
                 for i in 0..<Tq {
@@ -302,15 +301,17 @@ public func attentionForward(ctx: FloatPtr, probs: FloatPtr, q: FloatPtr, k: Flo
                     let prow = probs + (bh * Tq + i) * Tk
                     let limit = s.causalOffset.map { min(Tk, i + $0 + 1) } ?? Tk
                     var mx = -Float.infinity
+                    var anyKey = false
                     for j in 0..<limit {
                         if let keyPad, keyPad[b * Tk + j] != 0 { prow[j] = -.infinity; continue }
                         let sc = dot(qi, k + b * s.kBatchStride + j * D + h * hd, hd)
                         prow[j] = sc
-                        if sc > mx { mx = sc }
+                        anyKey = true
+                        if !(sc <= mx) { mx = sc }   // written so that a NaN score propagates
                     }
                     let ci = ctx + (b * Tq + i) * D + h * hd
                     zero(ci, hd)
-                    if mx == -.infinity { zero(prow, Tk); continue }
+                    if !anyKey { zero(prow, Tk); continue }
                     var sum: Float = 0
                     for j in 0..<limit { let e = expf(prow[j] - mx); prow[j] = e; sum += e }
                     let inv = 1 / sum
@@ -319,7 +320,6 @@ public func attentionForward(ctx: FloatPtr, probs: FloatPtr, q: FloatPtr, k: Flo
                     let base = (bh * Tq + i) * Tk
                     for j in 0..<limit {
                         let p = dropout.active ? prow[j] * dropout.multiplier(base + j) : prow[j]
-                        pd[j] = p
                         if p != 0 { axpy(ci, p, v + b * s.kBatchStride + j * D + h * hd, hd) }
                     }
                 }
@@ -395,7 +395,7 @@ public func labelSmoothedCrossEntropy(logits: FloatPtr, targets: UnsafePointer<I
                 continue
             }
             var mx = -Float.infinity
-            for j in 0..<V where z[j] > mx { mx = z[j] }
+            for j in 0..<V where !(z[j] <= mx) { mx = z[j] }   // NaN propagates
             var sumExp: Float = 0
             for j in 0..<V { sumExp += expf(z[j] - mx) }
             let lse = mx + logf(sumExp)
@@ -422,7 +422,7 @@ public func logSoftmax(_ out: FloatPtr, _ logits: FloatPtr, rows: Int, vocab V: 
         for r in range {
             let z = logits + r * V, y = out + r * V
             var mx = -Float.infinity
-            for j in 0..<V where z[j] > mx { mx = z[j] }
+            for j in 0..<V where !(z[j] <= mx) { mx = z[j] }
             var s: Float = 0
             for j in 0..<V { s += expf(z[j] - mx) }
             let lse = mx + logf(s)

@@ -99,6 +99,7 @@ public struct OpContext {
     public var step: Int
     /// Scratch of at least rows·max(embedDim, ffnDim) floats, free for the duration of one op call.
     public var scratch: FloatPtr
+    public init(training: Bool, step: Int, scratch: FloatPtr) { self.training = training; self.step = step; self.scratch = scratch }
 }
 
 /// An op applied to a [rows, width] activation at a hook point. Forward writes y (never in place);

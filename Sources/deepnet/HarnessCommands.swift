@@ -1,2 +1,208 @@
+// Harness commands: list, run, report, train (and the hidden worker entry point run-one).
 import ArgumentParser
-let harnessCommands: [ParsableCommand.Type] = []
+import DeepNetEngine
+import DeepNetHarness
+import Experiments
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let harnessCommands: [ParsableCommand.Type] = [
+    HarnessList.self, HarnessRun.self, HarnessReport.self, HarnessTrain.self, HarnessRunOne.self,
+]
+
+extension Profile: ExpressibleByArgument {}
+
+func registryOrExit() throws -> ExperimentRegistry {
+    do { return try experimentRegistry() } catch { throw ValidationError("\(error)") }
+}
+
+func lookup(_ ids: [String], all: Bool, registry: ExperimentRegistry) throws -> [Experiment] {
+    if all { return registry.experiments }
+    if ids.isEmpty { throw ValidationError("give an experiment id or --all; known experiments: \(registry.ids.joined(separator: ", "))") }
+    return try ids.map { id in
+        do { return try registry.experiment(id) } catch { throw ValidationError("\(error)") }
+    }
+}
+
+func defaultResults(_ profile: Profile) -> URL { URL(fileURLWithPath: "results").appendingPathComponent(profile.rawValue) }
+
+func selfExecutable() -> URL {
+    if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: p) }
+    return URL(fileURLWithPath: CommandLine.arguments[0])
+}
+
+struct HarnessList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the experiments (one per table/figure of the paper).")
+
+    @Option(help: "Show the number of runs at this profile.") var profile: Profile = .reduced
+
+    func run() throws {
+        let reg = try registryOrExit()
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "list:" + s.dataset })
+        print("id        paper         runs  est.time  title")
+        for e in reg.experiments {
+            let runs = (try? Expansion.expand(e, profile: profile, environment: env)) ?? []
+            var seen = Set<String>(), secs = 0.0
+            for r in runs where seen.insert(r.runID).inserted { secs += CostModel.estimate(r.config).seconds }
+            let n = e.plan(profile).notRunReason == nil ? "\(seen.count)" : "—"
+            let t = e.plan(profile).notRunReason == nil ? CostModel.duration(secs) : "n/a"
+            print("\(e.id.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.artifact.description.padding(toLength: 13, withPad: " ", startingAt: 0)) \(n.padding(toLength: 5, withPad: " ", startingAt: 0)) \(t.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.title)")
+        }
+        print("\nprofile \(profile.rawValue); estimated times assume ~\(Int(CostModel.referenceTokensPerSecond)) tokens/s for a d=64 6L-6L model on this machine.")
+    }
+}
+
+struct HarnessRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run an experiment's runs at a profile (finished runs are never recomputed).")
+
+    @Argument(help: "Experiment ids (see `deepnet list`).") var ids: [String] = []
+    @Flag(help: "Run every experiment.") var all = false
+    @Option(help: "smoke (CI, synthetic, seconds), reduced (this project's reproduction), paper (the paper's configuration).") var profile: Profile = .reduced
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Independent runs in parallel worker processes (1...64).") var jobs = 1
+    @Flag(help: "Print the plan (parameters, tokens, 6·N·D FLOPs, estimated time) without running.") var dryRun = false
+    @Option(help: "Results folder (default results/<profile>).") var results: String?
+    @Flag(help: "Refuse instead of waiting when another runner holds the results folder.") var noWait = false
+    @Flag(help: "Run in this process instead of worker processes (no crash isolation).") var inProcess = false
+
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("invalid value \(jobs) for '--jobs': allowed 1...64") }
+    }
+
+    func run() throws {
+        let reg = try registryOrExit()
+        let exps = try lookup(ids, all: all, registry: reg)
+        let store = ResultStore(root: results.map { URL(fileURLWithPath: $0) } ?? defaultResults(profile))
+        var opts = RunnerOptions()
+        opts.jobs = jobs
+        opts.worker = inProcess ? .inProcess : .subprocess(selfExecutable())
+        opts.lockMode = noWait ? .fail : .wait
+        let runner = Runner(store: store, environment: .fromProcess(), options: opts)
+        if dryRun { print(try runner.dryRun(exps, profile: profile), terminator: ""); return }
+        do {
+            let s = try runner.run(exps, profile: profile)
+            FileHandle.standardError.write(Data("\(s)\n".utf8))
+            if s.failed > 0 { throw ExitCode(1) }
+        } catch let e as ResultsLock.Busy {
+            throw ValidationError(e.description)
+        } catch let e as ExpansionError {
+            throw ValidationError(e.description)
+        }
+    }
+}
+
+struct HarnessRunOne: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run-one", abstract: "Worker: execute one run from a spec file.", shouldDisplay: false)
+    @Argument(help: "Path of the run spec (JSON).") var spec: String
+
+    func run() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: spec))
+        let s = try JSONValue.parse(data).decode(RunSpec.self)
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let rec = try RunExecutor(spec: s) { ev in print(ev.line); fflush(stdout) }.run()
+        if rec.status == .failed { FileHandle.standardError.write(Data("run \(s.runID) failed: \(rec.message ?? "")\n".utf8)) }
+    }
+}
+
+struct HarnessReport: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Render reports/<id>.md (and SVG figures) from results only.")
+
+    @Argument(help: "Experiment ids.") var ids: [String] = []
+    @Flag(help: "Every experiment, plus the README index.") var all = false
+    @Option(help: "Profile whose default results folder to read (results/<profile>).") var profile: Profile = .reduced
+    @Option(help: "Results folder (default results/<profile>).") var results: String?
+    @Option(help: "Output folder (default reports).") var out: String = "reports"
+
+    func run() throws {
+        let reg = try registryOrExit()
+        let exps = try lookup(ids, all: all, registry: reg)
+        let store = ResultStore(root: results.map { URL(fileURLWithPath: $0) } ?? defaultResults(profile))
+        let outDir = URL(fileURLWithPath: out)
+        var reports: [RenderedReport] = [], loaded: [ExperimentResults] = []
+        for e in exps {
+            let r = try store.load(e)
+            let rep = ReportRenderer.render(r)
+            try ReportWriter.write(rep, to: outDir)
+            reports.append(rep); loaded.append(r)
+            print("\(outDir.appendingPathComponent("\(e.id).md").relativePath): \(ReportRenderer.overallStatus(rep.verdicts)) (\(r.hasAny ? r.progressText : "no results"))")
+        }
+        if all {
+            let idx = ReportRenderer.index(reports, experiments: exps, results: loaded)
+            try AtomicFile.write(Data(idx.utf8), to: outDir.appendingPathComponent("README.md"))
+            print("\(outDir.appendingPathComponent("README.md").relativePath): index of \(exps.count) experiments")
+        }
+    }
+}
+
+struct HarnessTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "One ad-hoc training run through the harness executor (prints BLEU, writes hypotheses).")
+
+    @Option(help: "Method (engine registry name).") var method = "deepnorm"
+    @Option(help: "Task: translation, causal-lm, masked-lm.") var task = "translation"
+    @Option(help: "Encoder layers.") var encoderLayers = 6
+    @Option(help: "Decoder layers.") var decoderLayers = 6
+    @Option(help: "Hidden size.") var embedDim = 64
+    @Option(help: "FFN size.") var ffnDim = 128
+    @Option(help: "Attention heads.") var heads = 2
+    @Option(help: "Vocabulary size (BPE target).") var vocab = 1000
+    @Option(help: "Data set: synthetic, multi30k, iwslt14-mini, tatoeba.") var dataset = "synthetic"
+    @Option(help: "Source language.") var src = "src"
+    @Option(help: "Target language.") var tgt = "tgt"
+    @Option(help: "Peak learning rate.") var lr = 1e-3
+    @Option(help: "Warm-up updates.") var warmup = 100
+    @Option(help: "Target tokens per step.") var batchTokens = 1024
+    @Option(help: "Training steps.") var steps = 200
+    @Option(help: "Validation every N steps.") var evalEvery = 50
+    @Option(help: "Beam size (1 = greedy, 0 = no BLEU).") var beam = 1
+    @Option(help: "Test sentences to decode (0 = all).") var evalSentences = 100
+    @Option(help: "Dropout.") var dropout = 0.0
+    @Option(help: "Seed.") var seed = 1
+    @Option(help: "Results folder for this run.") var results = "results/scratch"
+    @Option(help: "Write the decoded hypotheses here.") var hypotheses: String?
+
+    func run() throws {
+        var c = RunConfig()
+        guard let t = TrainingTask(rawValue: task) else {
+            throw ValidationError("invalid value '\(task)' for '--task': allowed \(TrainingTask.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        c.task = t
+        c.model = ModelConfig(architecture: t == .translation ? .encoderDecoder : t == .causalLM ? .decoderOnly : .encoderOnly,
+                              encoderLayers: encoderLayers, decoderLayers: decoderLayers, embedDim: embedDim, ffnDim: ffnDim,
+                              heads: heads, vocabSize: vocab, shareAllEmbeddings: t == .translation,
+                              shareDecoderInputOutputEmbed: t != .translation, dropout: dropout, method: method)
+        c.data.dataset = dataset; c.data.sourceLanguage = src; c.data.targetLanguage = tgt; c.data.evalSentences = evalSentences
+        c.optimizer.lr = lr; c.optimizer.warmupUpdates = warmup
+        c.training.batchTokens = batchTokens; c.training.steps = steps; c.training.evalEvery = evalEvery; c.training.seed = seed
+        c.training.checkpointEvery = max(50, steps / 4)
+        c.decode.beam = beam
+        HarnessMethods.register()
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        let env = HarnessEnvironment.fromProcess()
+        let fp = try env.fingerprint(c.data, env.dataRoot)
+        let id = RunIdentity.compute(config: c, dataFingerprint: fp)
+        let store = ResultStore(root: URL(fileURLWithPath: results))
+        let spec = RunSpec(runID: id, label: "train \(method) \(c.depthLabel)", config: c, dataFingerprint: fp,
+                           resultsRoot: store.root.path, dataRoot: env.dataRoot?.path,
+                           gitCommit: Provenance.git().0, gitDirty: Provenance.git().1)
+        let tty = isatty(2) == 1
+        var lastPrinted = 0
+        let rec = try RunExecutor(spec: spec) { ev in
+            if ev.phase != "train" || ev.step - lastPrinted >= max(1, ev.total / 20) || ev.step == ev.total {
+                lastPrinted = ev.step
+                let line = "step \(ev.step)/\(ev.total) loss \(String(format: "%.4f", ev.loss)) [\(ev.phase)]"
+                FileHandle.standardError.write(Data((tty ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+            }
+        }.run()
+        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+        print("run \(id.prefix(12)): \(rec.status.rawValue)" + (rec.divergedAtStep.map { " at step \($0)" } ?? "") + (rec.message.map { " (\($0))" } ?? ""))
+        if let v = rec.metrics.validLoss { print(String(format: "valid nll %.4f (ppl %.2f)", v, exp(v))) }
+        if let b = rec.metrics.bleu { print(String(format: "BLEU %.2f  %@", b, rec.metrics.bleuSignature ?? "")) }
+        if let h = hypotheses {
+            try AtomicFile.write(Data((rec.hypotheses.joined(separator: "\n") + (rec.hypotheses.isEmpty ? "" : "\n")).utf8), to: URL(fileURLWithPath: h))
+            print("hypotheses: \(h) (\(rec.hypotheses.count) lines)")
+        }
+        print("result: \(store.runFile(id).path)")
+        if rec.status == .failed { throw ExitCode(1) }
+    }
+}

@@ -76,6 +76,10 @@ public final class RunExecutor {
     @discardableResult
     public func run() throws -> RunRecord {
         try store.prepare()
+        // One executor per run id at a time (an orphaned worker of a killed runner may still be running it).
+        let runLock = try ResultsLock(store.workDir.appendingPathComponent("\(spec.runID).lock"), mode: .wait)
+        defer { runLock.release() }
+        if let done = try? store.read(spec.runID), done.status != .failed, done.config == spec.config { return done }
         let logURL = store.logFile(spec.runID)
         if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         logHandle = try? FileHandle(forWritingTo: logURL)

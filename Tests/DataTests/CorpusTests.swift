@@ -1,0 +1,117 @@
+import DeepNetData
+import Foundation
+import XCTest
+
+/// Real corpora (need DEEPNET_DATA; skipped otherwise).
+final class CorpusTests: XCTestCase {
+    func testMulti30k() throws {
+        let dir = try TestData.requireDataDir()
+        let ds = try DataSetRegistry.load("multi30k", dataDirectory: dir)
+        XCTAssertEqual(ds.splitNames, ["train", "valid", "test", "test_2016_flickr", "test_2017_flickr", "test_2017_mscoco", "test_2018_flickr"])
+        XCTAssertEqual(try ds.split("train").count + ds.splits["train"]!.filterReport.dropped, 29000)
+        XCTAssertEqual(try ds.split("valid").count, 1014)
+        XCTAssertEqual(try ds.split("test").count, 1000)
+        XCTAssertEqual(try ds.split("test_2017_mscoco").count, 461)
+        XCTAssertEqual(try ds.split("test_2018_flickr").count, 1071)
+        XCTAssertEqual(try ds.split("train").sources[0], "Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.")
+        XCTAssertEqual(try ds.split("train").targets[0], "Two young, White males are outside near many bushes.")
+        // Fingerprints cover the stored file bytes (README checksums).
+        let f = Dictionary(uniqueKeysWithValues: ds.files.map { (($0.path as NSString).lastPathComponent, $0.sha256) })
+        XCTAssertEqual(f["train.en.gz"], "d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f")
+        XCTAssertEqual(f["val.de.gz"], "f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a")
+        let again = try DataSetRegistry.load("multi30k", dataDirectory: dir)
+        XCTAssertEqual(again.fingerprint, ds.fingerprint)
+        let en = try DataSetRegistry.load("multi30k", options: DataSetOptions(pair: LanguagePair("en", "de")), dataDirectory: dir)
+        XCTAssertNotEqual(en.fingerprint, ds.fingerprint)
+        XCTAssertEqual(try en.split("test").sources, try ds.split("test").targets)
+        // Czech has no 2017 test sets.
+        let cs = try DataSetRegistry.load("multi30k", options: DataSetOptions(pair: LanguagePair("cs", "en")), dataDirectory: dir)
+        XCTAssertEqual(cs.splitNames, ["train", "valid", "test", "test_2016_flickr", "test_2018_flickr"])
+        XCTAssertThrowsError(try cs.split("test_2017_flickr")) { e in XCTAssertTrue("\(e)".contains("valid splits: train, valid, test")) }
+    }
+
+    func testIWSLTMini() throws {
+        let dir = try TestData.requireDataDir()
+        let ds = try DataSetRegistry.load("iwslt14-mini", dataDirectory: dir)
+        let train = try ds.split("train"), valid = try ds.split("valid"), test = try ds.split("test")
+        XCTAssertEqual(test.count, 6750)
+        XCTAssertGreaterThanOrEqual(valid.count, 1000)
+        XCTAssertLessThan(valid.count, 1100)
+        XCTAssertGreaterThan(train.count, 10_000)
+        XCTAssertLessThan(train.count + valid.count, 4600 + 7283)
+        // no sentence on both sides of the train/valid boundary; no test pair in train; no escapes left
+        let trainDe = Set(train.sources), trainEn = Set(train.targets)
+        XCTAssertTrue(valid.sources.allSatisfy { !trainDe.contains($0) })
+        XCTAssertTrue(valid.targets.allSatisfy { !trainEn.contains($0) })
+        let testPairs = Set(zip(test.sources, test.targets).map { $0 + "\t" + $1 })
+        XCTAssertTrue(zip(train.sources, train.targets).allSatisfy { !testPairs.contains($0 + "\t" + $1) })
+        XCTAssertFalse(train.targets.contains { $0.contains("&apos;") || $0.contains("&quot;") || $0.contains("&amp;") })
+        XCTAssertTrue(train.targets.contains { $0.contains(" 's ") })
+        XCTAssertEqual(ds.spec.scoring, .tokenizedBLEU)
+        let other = try DataSetRegistry.load("iwslt14-mini", options: DataSetOptions(seed: 2), dataDirectory: dir)
+        XCTAssertNotEqual(other.fingerprint, ds.fingerprint)
+        XCTAssertNotEqual(try other.split("valid").sources, valid.sources)
+        XCTAssertEqual(try other.split("test").sources, test.sources)
+    }
+
+    func testNewstestIsEvaluationOnly() throws {
+        let dir = try TestData.requireDataDir()
+        let ds = try DataSetRegistry.load("newstest2014", dataDirectory: dir)
+        XCTAssertEqual(ds.splitNames, ["test"])
+        XCTAssertEqual(try ds.split("test").count, 3003)
+        XCTAssertEqual(ds.directions, [LanguagePair("en", "de")])
+        XCTAssertThrowsError(try ds.split("train"))
+        XCTAssertThrowsError(try PreparedData.prepare(ds, useCache: false)) { e in XCTAssertTrue("\(e)".contains("evaluation only")) }
+        XCTAssertEqual(try DataSetRegistry.load("newstest2017", dataDirectory: dir).split("test").count, 3004)
+    }
+
+    func testTatoebaMulti() throws {
+        let dir = try TestData.requireDataDir()
+        let ds = try DataSetRegistry.load("tatoeba-multi", dataDirectory: dir)
+        XCTAssertEqual(ds.languageTags.count, 14)
+        XCTAssertTrue(ds.languageTags.contains("__deu__") && ds.languageTags.contains("__eng__"))
+        XCTAssertEqual(ds.directions.count, 26)
+        let train = try ds.split("train"), valid = try ds.split("valid"), test = try ds.split("test")
+        // both directions of every pair; no sentence shared across splits within a direction
+        let total = 13824 + 10795 + 17565 + 10690 + 12681 + 13037 + 17320 + 12696 + 10099 + 13222 + 16583 + 10362 + 13907
+        XCTAssertEqual(train.count + valid.count + test.count, 2 * total)
+        for d in [LanguagePair("deu", "eng"), LanguagePair("eng", "ita")] {
+            let tr = train.subset(direction: d), te = test.subset(direction: d), va = valid.subset(direction: d)
+            XCTAssertGreaterThan(te.count, 0); XCTAssertGreaterThan(va.count, 0)
+            let trS = Set(tr.sources), trT = Set(tr.targets)
+            XCTAssertTrue(te.sources.allSatisfy { !trS.contains($0) })
+            XCTAssertTrue(te.targets.allSatisfy { !trT.contains($0) })
+            XCTAssertTrue(va.sources.allSatisfy { !trS.contains($0) })
+            let frac = Double(te.count) / Double(tr.count + te.count + va.count)
+            XCTAssert(frac > 0.07 && frac < 0.13, "\(d): test fraction \(frac)")
+        }
+        let again = try DataSetRegistry.load("tatoeba-multi", dataDirectory: dir)
+        XCTAssertEqual(again.fingerprint, ds.fingerprint)
+        XCTAssertEqual(try again.split("test").sources, test.sources)
+        // Tags: the source carries the target-language tag after preprocessing.
+        var o = DataSetOptions(pair: LanguagePair("eng", "deu"))
+        o.maxTrainExamples = 3000
+        let one = try DataSetRegistry.load("tatoeba-multi", options: o, dataDirectory: dir)
+        XCTAssertEqual(one.directions, [LanguagePair("eng", "deu")])
+        let p = try PreparedData.prepare(one, options: PreprocessOptions(bpeMerges: 500), useCache: false)
+        let tag = p.sourceVocabulary.languageTagIndex("deu")!
+        XCTAssertEqual(tag, 4)  // <s> <pad> </s> <unk>, then the tags in code order: __deu__, __eng__
+        XCTAssertTrue(try p.split("train").source.allSatisfy { $0.first == tag })
+        XCTAssertEqual(p.sourceVocabulary.symbol(4), "__deu__")
+    }
+
+    func testPrepareMulti30kAndScore() throws {
+        let dir = try TestData.requireDataDir()
+        var o = DataSetOptions()
+        o.maxTrainExamples = 5000
+        let ds = try DataSetRegistry.load("multi30k", options: o, dataDirectory: dir)
+        let p = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: 2000), useCache: false)
+        let test = try ds.split("test"), enc = try p.split("test")
+        // Round trip of the references through ids (unknown characters aside) gives BLEU close to 100.
+        let hyps = enc.target.map { p.detokenize($0) }
+        let exact = zip(hyps, test.targets).filter { $0 == $1 }.count
+        XCTAssertGreaterThan(exact, 950)
+        let b = try p.bleu(hypotheses: hyps, split: "test")
+        XCTAssertGreaterThan(b.score.score, 98)
+    }
+}
