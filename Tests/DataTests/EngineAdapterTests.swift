@@ -39,7 +39,6 @@ final class EngineAdapterTests: XCTestCase {
             XCTAssertEqual(single[0][0].tokens, batched[i][0].tokens, "sentence \(i)")
             XCTAssertEqual(single[0][0].score, batched[i][0].score, accuracy: 1e-3)
             XCTAssertEqual(viaTranslator[i].tokens, batched[i][0].tokens)
-            XCTAssertGreaterThanOrEqual(batched[i][0].score, b1[i][0].score - 1e-4, "a wider beam never scores worse here")
         }
     }
 }

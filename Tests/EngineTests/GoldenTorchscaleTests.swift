@@ -25,10 +25,13 @@ final class GoldenTorchscaleTests: XCTestCase {
         var logitsRelL2: Double
         var maxGradRelL2: Double
         var worstTensor: String
+        /// Largest plain relative L2 error over tensors whose reference norm is above the floor.
+        var maxGradRelL2Unfloored: Double
+        var worstUnflooredTensor: String
         var tensors: Int
         var description: String {
-            String(format: "golden %@: loss rel err %.2e, nll rel err %.2e, logits rel L2 %.2e, max grad rel L2 %.2e (%@), %d tensors",
-                   method, lossRelErr, nllRelErr, logitsRelL2, maxGradRelL2, worstTensor, tensors)
+            String(format: "golden %@: loss rel err %.2e, nll rel err %.2e, logits rel L2 %.2e, max grad rel L2 %.2e (%@); excluding floored tensors %.2e (%@); %d tensors",
+                   method, lossRelErr, nllRelErr, logitsRelL2, maxGradRelL2, worstTensor, maxGradRelL2Unfloored, worstUnflooredTensor, tensors)
         }
     }
 
@@ -91,7 +94,7 @@ final class GoldenTorchscaleTests: XCTestCase {
             maxNorm = max(maxNorm, g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
         }
         let floor = 1e-4 * maxNorm
-        var worst = 0.0, worstName = "-"
+        var worst = 0.0, worstName = "-", worstPlain = 0.0, worstPlainName = "-"
         var matched = Set<String>()
         let params = model.parameters
         for e in params.entries {
@@ -105,13 +108,16 @@ final class GoldenTorchscaleTests: XCTestCase {
             guard ref.count == e.count else { continue }
             let err = Self.relL2(model.gradients[e.offset..<(e.offset + e.count)], ref, floor: floor)
             if err > worst { worst = err; worstName = e.name }
+            let refNorm = ref.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            if refNorm >= floor, err > worstPlain { worstPlain = err; worstPlainName = e.name }
             XCTAssertLessThanOrEqual(err, 1e-3, "\(fixture): gradient of '\(e.name)' has relative L2 error \(err)", file: file, line: line)
         }
         for n in refNames where !matched.contains(n) {
             XCTFail("\(fixture): torchscale parameter '\(n)' has no counterpart in the engine", file: file, line: line)
         }
         let report = Report(method: method.map { "\(fixture) as \($0)" } ?? fixture, lossRelErr: lossErr, nllRelErr: nllErr,
-                            logitsRelL2: logitsErr, maxGradRelL2: worst, worstTensor: worstName, tensors: params.entries.count)
+                            logitsRelL2: logitsErr, maxGradRelL2: worst, worstTensor: worstName,
+                            maxGradRelL2Unfloored: worstPlain, worstUnflooredTensor: worstPlainName, tensors: params.entries.count)
         print(report)
         return report
     }
@@ -136,6 +142,20 @@ final class GoldenTorchscaleTests: XCTestCase {
     func testDeepNorm() throws { _ = try check("deepnorm") }
     /// The torchscale-init variant has the same forward/backward (only the init differs).
     func testDeepNormTorchscaleVariant() throws { _ = try check("deepnorm", method: "deepnorm-torchscale") }
+
+    /// The comparison is sensitive: torchscale's DeepNorm weights run with α = 1 (post-ln) or with the final
+    /// LayerNorms of pre-ln missing must NOT match the reference.
+    func testGoldenComparisonDetectsWrongSemantics() throws {
+        let f = try HDF5File.open(Self.fixtures.appendingPathComponent("golden_deepnorm.h5"))
+        defer { f.close() }
+        var (config, _) = try Checkpoint.readConfig(f)
+        config.method = "post-ln"
+        let model = try TransformerModel(config: config, seed: 0)
+        try Checkpoint.load(into: model, from: f)
+        let stats = try model.forwardBackward(try Self.readBatch(f), training: false, dropoutSeed: 0)
+        let ref = try f.readDoubles(at: "reference/loss").values[0]
+        XCTAssertGreaterThan(abs(stats.loss - ref) / ref, 1e-3, "deepnorm weights with alpha = 1 should not reproduce the deepnorm loss")
+    }
 
     func testDeepNormAlphaMatchesFixture() throws {
         let f = try HDF5File.open(Self.fixtures.appendingPathComponent("golden_deepnorm.h5"))

@@ -59,6 +59,9 @@ public final class RunExecutor {
     public let store: ResultStore
     let progress: (ProgressEvent) -> Void
     private var logHandle: FileHandle?
+    /// Test hook: simulate a kill right after the checkpoint at this step (throws `Interrupted`, writes no result).
+    public var interruptAfterCheckpoint: Int? = nil
+    public struct Interrupted: Error {}
 
     public init(spec: RunSpec, progress: @escaping (ProgressEvent) -> Void = { _ in }) {
         self.spec = spec
@@ -176,6 +179,7 @@ public final class RunExecutor {
                                                                   buffers: trainer.v.isEmpty ? ["exp_avg": trainer.m] : ["exp_avg": trainer.m, "exp_avg_sq": trainer.v]))
                     try AtomicFile.write(Data(try JSONValue.from(state).canonical.utf8), to: stateURL)
                     log("checkpoint at step \(step)")
+                    if interruptAfterCheckpoint == step { throw Interrupted() }
                 }
                 progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
             }
@@ -205,6 +209,8 @@ public final class RunExecutor {
                     log(String(format: "BLEU %.2f on %d sentences (%@)", score.score, texts.count, record.metrics.bleuSignature!))
                 }
             }
+        } catch let e as Interrupted {
+            throw e
         } catch let e as RunConfigError {
             record.status = .failed; record.message = "\(e)"
         } catch {
