@@ -6,8 +6,10 @@ needs it.  Requirements: torch, torchscale (0.3.0), fairscale, h5py, numpy.
 
     python3 scripts/make_golden_fixtures.py            # writes Tests/EngineTests/Fixtures/golden_*.h5
 
-For each method (post-ln, pre-ln, deepnorm) one file golden_<method>.h5 is written, laid out as a DeepNet
-checkpoint (see Sources/DeepNetEngine/Checkpoint.swift) plus the batch and the reference results:
+For each variant one file golden_<variant>.h5 is written: post-ln, pre-ln, deepnorm (6L-6L, learned positions,
+shared embeddings, relu) and post-ln-sinusoidal (2L-2L, fairseq sinusoidal positions, separate decoder input
+embedding and output projection, gelu). Each is laid out as a DeepNet checkpoint (see
+Sources/DeepNetEngine/Checkpoint.swift) plus the batch and the reference results:
 
     /<state_dict key>                 float32   every key of model.state_dict() (tied keys stored as copies,
                                                 exactly as `h5py` saves a torchscale state_dict)
@@ -31,11 +33,14 @@ reference is float64 end to end.  The float32 torch run is recorded too (attribu
 `torch_float32_loss`, `torch_float32_max_grad_rel_l2`) to show how much float32 noise alone produces.
 
 Semantics pinned here (they must match the Swift engine):
-  * torchscale EncoderDecoder, activation relu, dropout 0, layernorm eps 1e-5, embeddings scaled by sqrt(d)
-    (no_scale_embedding=False, fairseq default), share_all_embeddings=True.
+  * torchscale EncoderDecoder, dropout 0, layernorm eps 1e-5, embeddings scaled by sqrt(d)
+    (no_scale_embedding=False, fairseq default); relu and share_all_embeddings=True unless the variant says
+    otherwise (gelu is torch's exact erf form).
   * post-ln: deepnorm=False, subln=False, normalize_before=False.  pre-ln: normalize_before=True, subln=False
     (final encoder.layer_norm / decoder.layer_norm present).  deepnorm: deepnorm=True (alpha enc
     0.81*(N^4 M)^(1/16), dec (3M)^(1/4); torchscale init incl. its /1.15 encoder quirk).
+  * Sinusoidal positions (post-ln-sinusoidal): fairseq SinusoidalPositionalEmbedding (table in float32,
+    [sin | cos] halves, step log(10000)/(half-1), pad row zero, positions from make_positions), no parameter.
   * Learned positions: torchscale PositionalEmbedding with max_positions + pad + 1 rows (fairseq
     LearnedPositionalEmbedding size), padding_idx = pad.  torchscale uses positions arange(2, L+2); for
     right-padded batches this equals fairseq make_positions on every non-pad token.
@@ -67,6 +72,42 @@ except ImportError:  # pragma: no cover
 
 PAD, BOS, EOS = 1, 0, 2
 
+# Fixture variants: golden_<name>.h5. The first three are the DeepNet methods on the main configuration; the
+# last one checks the other embedding paths of the engine (fairseq sinusoidal positions, untied decoder
+# input/output embeddings, gelu) on a smaller 2L-2L model to keep the fixtures small.
+VARIANTS = {
+    "post-ln": dict(method="post-ln"),
+    "pre-ln": dict(method="pre-ln"),
+    "deepnorm": dict(method="deepnorm"),
+    "post-ln-sinusoidal": dict(method="post-ln", layers=2, positions="sinusoidal", share_all=False, activation="gelu"),
+}
+
+
+class FairseqSinusoidalPositions(torch.nn.Module):
+    """fairseq SinusoidalPositionalEmbedding (get_embedding + utils.make_positions), as torchscale embed_positions.
+
+    Table computed in float32 exactly like fairseq: half = d//2, step = log(10000)/(half-1),
+    row p = [sin(p*f_0..f_{half-1}), cos(p*f_0..f_{half-1})], row padding_idx = 0; positions of non-pad tokens are
+    padding_idx + 1 + (index among non-pad tokens), pad tokens use row padding_idx. Not a parameter.
+    """
+    def __init__(self, num_embeddings, dim, padding_idx):
+        super().__init__()
+        half = dim // 2
+        step = math.log(10000) / (half - 1)
+        freqs = torch.exp(torch.arange(half, dtype=torch.float) * -step)
+        ang = torch.arange(num_embeddings, dtype=torch.float).unsqueeze(1) * freqs.unsqueeze(0)
+        table = torch.cat([torch.sin(ang), torch.cos(ang)], dim=1).view(num_embeddings, -1)
+        if dim % 2 == 1:
+            table = torch.cat([table, torch.zeros(num_embeddings, 1)], dim=1)
+        table[padding_idx, :] = 0
+        self.register_buffer("table", table, persistent=False)
+        self.padding_idx = padding_idx
+
+    def forward(self, tokens, positions=None, **kwargs):
+        mask = tokens.ne(self.padding_idx).long()
+        pos = torch.cumsum(mask, dim=1) * mask + self.padding_idx
+        return self.table.index_select(0, pos.view(-1)).view(tokens.size(0), tokens.size(1), -1)
+
 
 def pkg_version(name, module=None):
     if module is not None and getattr(module, "__version__", None):
@@ -96,13 +137,21 @@ def make_batch(rng, B, S, T, V):
     return src, prev, tgt
 
 
-def build_model(method, a):
+def variant_settings(name, a):
+    v = VARIANTS[name]
+    return dict(method=v["method"], layers=v.get("layers", a.layers), positions=v.get("positions", "learned"),
+                share_all=v.get("share_all", True), activation=v.get("activation", "relu"))
+
+
+def build_model(name, a):
+    v = variant_settings(name, a)
+    method = v["method"]
     common = dict(
         encoder_embed_dim=a.dim, encoder_attention_heads=a.heads, encoder_ffn_embed_dim=a.ffn,
-        encoder_layers=a.layers, decoder_embed_dim=a.dim, decoder_attention_heads=a.heads,
-        decoder_ffn_embed_dim=a.ffn, decoder_layers=a.layers, activation_fn="relu", dropout=0.0,
+        encoder_layers=v["layers"], decoder_embed_dim=a.dim, decoder_attention_heads=a.heads,
+        decoder_ffn_embed_dim=a.ffn, decoder_layers=v["layers"], activation_fn=v["activation"], dropout=0.0,
         attention_dropout=0.0, activation_dropout=0.0, drop_path_rate=0.0, no_scale_embedding=False,
-        layernorm_embedding=False, share_all_embeddings=True, vocab_size=a.vocab,
+        layernorm_embedding=False, share_all_embeddings=v["share_all"], vocab_size=a.vocab,
         max_source_positions=a.max_positions, max_target_positions=a.max_positions, layernorm_eps=1e-5,
     )
     if method == "post-ln":
@@ -117,15 +166,20 @@ def build_model(method, a):
         raise ValueError(method)
     assert not cfg.subln
     embed = TextEmbedding(a.vocab, a.dim, padding_idx=PAD)          # N(0, d^-1/2), pad row 0
+    dec_embed = None if v["share_all"] else TextEmbedding(a.vocab, a.dim, padding_idx=PAD)
     rows = a.max_positions + PAD + 1
-    pos_e = PositionalEmbedding(rows, a.dim, padding_idx=PAD)
-    pos_d = PositionalEmbedding(rows, a.dim, padding_idx=PAD)
-    for p in (pos_e, pos_d):
-        torch.nn.init.normal_(p.weight, mean=0, std=a.dim ** -0.5)
-        with torch.no_grad():
-            p.weight[PAD].zero_()
+    if v["positions"] == "learned":
+        pos_e = PositionalEmbedding(rows, a.dim, padding_idx=PAD)
+        pos_d = PositionalEmbedding(rows, a.dim, padding_idx=PAD)
+        for p in (pos_e, pos_d):
+            torch.nn.init.normal_(p.weight, mean=0, std=a.dim ** -0.5)
+            with torch.no_grad():
+                p.weight[PAD].zero_()
+    else:
+        pos_e = FairseqSinusoidalPositions(rows, a.dim, PAD)
+        pos_d = FairseqSinusoidalPositions(rows, a.dim, PAD)
     model = EncoderDecoder(cfg, encoder_embed_tokens=embed, encoder_embed_positions=pos_e,
-                           decoder_embed_tokens=None, decoder_embed_positions=pos_d)
+                           decoder_embed_tokens=dec_embed, decoder_embed_positions=pos_d)
     return model, cfg
 
 
@@ -192,13 +246,15 @@ def rel_l2(a, b):
     return num / den if den > 0 else num
 
 
-def config_attributes(method, a, eps):
+def config_attributes(name, a, eps):
     """DeepNet checkpoint attributes (one per ModelConfig field, snake_case) and the ModelConfig JSON."""
+    v = variant_settings(name, a)
     cfg = dict(
-        architecture="encoder-decoder", encoderLayers=a.layers, decoderLayers=a.layers, embedDim=a.dim,
-        ffnDim=a.ffn, heads=a.heads, vocabSize=a.vocab, maxPositions=a.max_positions, positions="learned",
-        scaleEmbedding=True, shareAllEmbeddings=True, shareDecoderInputOutputEmbed=False, activation="relu",
-        dropout=0.0, attentionDropout=0.0, activationDropout=0.0, labelSmoothing=eps, method=method,
+        architecture="encoder-decoder", encoderLayers=v["layers"], decoderLayers=v["layers"], embedDim=a.dim,
+        ffnDim=a.ffn, heads=a.heads, vocabSize=a.vocab, maxPositions=a.max_positions, positions=v["positions"],
+        scaleEmbedding=True, shareAllEmbeddings=v["share_all"], shareDecoderInputOutputEmbed=False,
+        activation=v["activation"], dropout=0.0, attentionDropout=0.0, activationDropout=0.0, labelSmoothing=eps,
+        method=v["method"],
         alphaMultiplier=1.0, betaMultiplier=1.0, methodOptions={}, padIndex=PAD,
     )
     attrs = {}
@@ -230,7 +286,7 @@ def main():
     ap.add_argument("--max-positions", type=int, default=16)
     ap.add_argument("--label-smoothing", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=20220301)
-    ap.add_argument("--methods", default="post-ln,pre-ln,deepnorm")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ", ".join(VARIANTS))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(1)
@@ -241,8 +297,8 @@ def main():
         python_version=sys.version.split()[0],
     )
     B, S, T = 3, 7, 6
-    for i, method in enumerate(a.methods.split(",")):
-        seed = a.seed + i
+    for method in a.variants.split(","):
+        seed = a.seed + list(VARIANTS).index(method)
         torch.manual_seed(seed)
         model, cfg = build_model(method, a)
         model.train()  # dropout is 0 everywhere; train mode only matters for nothing here
@@ -280,8 +336,8 @@ def main():
             f.attrs["torch_float32_loss"] = np.float64(l32)
             f.attrs["torch_float32_nll_loss"] = np.float64(n32)
             f.attrs["torch_float32_max_grad_rel_l2"] = np.float64(max_rel32)
-            if method == "deepnorm":
-                N = M = a.layers
+            if VARIANTS[method]["method"] == "deepnorm":
+                N = M = variant_settings(method, a)["layers"]
                 f.attrs["deepnorm_encoder_alpha"] = np.float64(0.81 * (N ** 4 * M) ** 0.0625)
                 f.attrs["deepnorm_decoder_alpha"] = np.float64((3 * M) ** 0.25)
             g = f.create_group("batch")
@@ -297,7 +353,7 @@ def main():
             for n, gr in grads.items():
                 rg.create_dataset(n, data=gr.float().numpy())
         os.replace(tmp, path)
-        print(f"{method:9s} loss={loss:.8f} nll={nll_loss:.8f} ntokens={ntokens} params={sum(v.numel() for v in grads.values())} "
+        print(f"{method:18s} loss={loss:.8f} nll={nll_loss:.8f} ntokens={ntokens} params={sum(v.numel() for v in grads.values())} "
               f"float32-torch max grad rel L2={max_rel32:.2e} -> {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
 
 

@@ -17,9 +17,10 @@ import Glibc
 
 // MARK: - Lock
 
-/// The single lock that serializes all HDF5 calls in the process.
+/// The single lock that serializes all HDF5 calls in the process. Recursive, so that an `HDF5File` released
+/// (and therefore closed by `deinit`) while the lock is held cannot deadlock.
 enum HDF5Lock {
-    static let lock = NSLock()
+    static let lock = NSRecursiveLock()
     static func run<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }

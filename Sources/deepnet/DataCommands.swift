@@ -2,7 +2,7 @@ import ArgumentParser
 import DeepNetData
 import Foundation
 
-let dataCommands: [ParsableCommand.Type] = [BleuCommand.self, ]
+let dataCommands: [ParsableCommand.Type] = [BleuCommand.self, DataCommand.self]
 
 /// Prints a DataError (or any error) as one line on stderr and exits non-zero.
 func dataFail(_ error: Error) -> ExitCode {
@@ -105,6 +105,120 @@ struct BleuCommand: ParsableCommand {
             }
         } catch {
             throw dataFail(error)
+        }
+    }
+}
+
+/// `deepnet data list|info|prepare|sample`.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Data sets: list the registry, show splits and fingerprints, run/cached preprocessing, print samples.",
+        subcommands: [List.self, Info.self, Prepare.self, Sample.self])
+
+    struct Common: ParsableArguments {
+        @Argument(help: "Data set name (default: synthetic when DEEPNET_DATA is unset, else multi30k).")
+        var name: String?
+        @Option(help: "Language pair, e.g. de-en (default: the data set's default).")
+        var pair: String?
+        @Option(help: "Data seed (synthetic generation, held-out and Tatoeba splits).")
+        var seed: UInt64 = 1
+        @Option(help: "Keep at most this many training examples.")
+        var maxTrain: Int?
+        @Option(help: "Data directory (default: $DEEPNET_DATA).")
+        var dataDir: String?
+
+        func load() throws -> DataSet {
+            var o = DataSetOptions(seed: seed)
+            if let p = pair { o.pair = try LanguagePair(parsing: p) }
+            o.maxTrainExamples = maxTrain
+            return try DataSetRegistry.load(name ?? DataSetRegistry.defaultDataSetName(), options: o, dataDirectory: dataDir)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the registered data sets.")
+        func run() {
+            for s in DataSetRegistry.specs {
+                let pairs = s.multilingual ? "\(s.pairs.count) directions" : s.pairs.map(\.description).joined(separator: ",")
+                print("\(s.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(s.trainable ? "train+eval" : "eval-only ")  \(s.needsFiles ? "files" : "no files")  [\(pairs)]  \(s.summary)")
+            }
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Splits, sizes, filter report and fingerprint of a data set.")
+        @OptionGroup var common: Common
+        func run() throws {
+            do {
+                let ds = try common.load()
+                print("data set:    \(ds.name)")
+                print("directions:  \(ds.directions.map(\.description).joined(separator: ", "))")
+                print("scoring:     \(ds.spec.scoring.rawValue)")
+                print("fingerprint: \(ds.fingerprint)")
+                for s in ds.splitNames {
+                    let c = ds.splits[s]!
+                    print("  \(s.padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.count) pairs" + (c.filterReport.input > 0 ? "  [\(c.filterReport)]" : ""))
+                }
+                for f in ds.files { print("  file \(f.sha256)  \(f.path)") }
+                if !ds.languageTags.isEmpty { print("language tags: \(ds.languageTags.joined(separator: " "))") }
+            } catch { throw dataFail(error) }
+        }
+    }
+
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Learn BPE + vocabulary and encode all splits (cached).")
+        @OptionGroup var common: Common
+        @Option(help: "BPE merge operations (default: per data set).")
+        var merges: Int?
+        @Flag(help: "Separate BPE models and dictionaries for source and target.")
+        var separate = false
+        @Option(help: "Cache directory (default: $DEEPNET_CACHE or .cache/ in the repository).")
+        var cacheDir: String?
+        @Option(help: "Also write codes and dict.txt files into this directory.")
+        var export: String?
+        func run() throws {
+            do {
+                let ds = try common.load()
+                var opts = PreprocessOptions.defaults(for: ds.name)
+                if let m = merges { opts.bpeMerges = m }
+                if separate { opts.jointBPE = false; opts.jointVocabulary = false }
+                let t0 = Date()
+                let p = try PreparedData.prepare(ds, options: opts, cacheDirectory: cacheDir)
+                print("\(p.loadedFromCache ? "loaded from cache" : "preprocessed") in \(String(format: "%.2f", Date().timeIntervalSince(t0))) s")
+                print("cache key:   \(p.cacheKey)")
+                if let c = p.cachePath { print("cache file:  \(c)") }
+                print("BPE merges:  \(p.sourceBPE.merges.count)\(opts.jointBPE ? " (joint)" : " / \(p.targetBPE.merges.count)")")
+                print("vocabulary:  \(p.sourceVocabulary.count)\(opts.jointVocabulary ? " (joint)" : " / \(p.targetVocabulary.count)")")
+                for s in ds.splitNames {
+                    let e = p.splits[s]!
+                    let st = e.source.reduce(0) { $0 + $1.count }, tt = e.target.reduce(0) { $0 + $1.count }
+                    print("  \(s.padding(toLength: 18, withPad: " ", startingAt: 0)) \(e.count) pairs, \(st) source / \(tt) target tokens")
+                }
+                if let dir = export {
+                    try p.sourceBPE.save(to: dir + "/codes" + (opts.jointBPE ? "" : ".src"))
+                    if !opts.jointBPE { try p.targetBPE.save(to: dir + "/codes.tgt") }
+                    try p.sourceVocabulary.save(to: dir + "/dict.src.txt")
+                    try p.targetVocabulary.save(to: dir + "/dict.tgt.txt")
+                    print("exported codes and dictionaries to \(dir)")
+                }
+            } catch { throw dataFail(error) }
+        }
+    }
+
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the first examples of a split (raw, tab-separated).")
+        @OptionGroup var common: Common
+        @Option(help: "Split name.")
+        var split = "train"
+        @Option(name: .shortAndLong, help: "Number of examples.")
+        var count = 5
+        func run() throws {
+            do {
+                let ds = try common.load()
+                let c = try ds.split(split)
+                for i in 0..<min(count, c.count) { print("\(c.direction(of: i))\t\(c.sources[i])\t\(c.targets[i])") }
+            } catch { throw dataFail(error) }
         }
     }
 }

@@ -1,8 +1,10 @@
 // Golden-file tests against torchscale 0.3.0 (fixtures from scripts/make_golden_fixtures.py).
 //
-// Each Fixtures/golden_<method>.h5 holds a torchscale EncoderDecoder (6L-6L, d=16, ffn=32, 4 heads, vocab 48,
-// shared embeddings, learned positions, relu, dropout 0) as a DeepNet checkpoint, a right-padded batch, and
-// float64 reference results: fairseq label-smoothed CE (eps 0.1, sum / ntokens), logits and every gradient.
+// Each Fixtures/golden_<variant>.h5 holds a torchscale EncoderDecoder as a DeepNet checkpoint, a right-padded
+// batch, and float64 reference results: fairseq label-smoothed CE (eps 0.1, sum / ntokens), logits and every
+// gradient. post-ln / pre-ln / deepnorm: 6L-6L, d=16, ffn=32, 4 heads, vocab 48, shared embeddings, learned
+// positions, relu, dropout 0. post-ln-sinusoidal: 2L-2L, fairseq sinusoidal positions, separate decoder input
+// embedding and output projection, gelu.
 // The engine loads torchscale's weights, so only forward/backward semantics are compared (not the init).
 //
 // Tolerances: loss and nll_loss within 1e-5 relative; each gradient within 1e-3 relative L2 error, where the
@@ -124,7 +126,7 @@ final class GoldenTorchscaleTests: XCTestCase {
 
     func testFixturesArePresentAndSmall() throws {
         var total = 0
-        for m in ["post-ln", "pre-ln", "deepnorm"] {
+        for m in ["post-ln", "pre-ln", "deepnorm", "post-ln-sinusoidal"] {
             let url = Self.fixtures.appendingPathComponent("golden_\(m).h5")
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
             XCTAssertGreaterThan(size, 0, url.path)
@@ -140,6 +142,8 @@ final class GoldenTorchscaleTests: XCTestCase {
     func testPostLN() throws { _ = try check("post-ln") }
     func testPreLN() throws { _ = try check("pre-ln") }
     func testDeepNorm() throws { _ = try check("deepnorm") }
+    /// Sinusoidal positions, untied decoder embeddings/output projection, gelu.
+    func testPostLNSinusoidalUntiedGelu() throws { _ = try check("post-ln-sinusoidal") }
     /// The torchscale-init variant has the same forward/backward (only the init differs).
     func testDeepNormTorchscaleVariant() throws { _ = try check("deepnorm", method: "deepnorm-torchscale") }
 
