@@ -192,7 +192,19 @@ public func activationBackward(dpre: FloatPtr, dout: FloatPtr, pre: FloatPtr, co
     Parallel.forRanges(n, grain: 16384) { range in
         switch kind {
         case .relu:
-            for i in range where pre[i] > 0 { dpre[i] += dout[i] * (dropout.active ? dropout.multiplier(i) : 1) }
+            if dropout.active {
+                for i in range where pre[i] > 0 { dpre[i] += dout[i] * dropout.multiplier(i) }
+            } else {
+                // Branch-free select so the loop vectorizes; adding +0 where pre <= 0 leaves dpre unchanged.
+                var i = range.lowerBound
+                let zeroV = SIMD8<Float>()
+                while i + 8 <= range.upperBound {
+                    let g = loadV(dout, i).replacing(with: zeroV, where: .!(loadV(pre, i) .> zeroV))
+                    storeV(dpre, i, loadV(dpre, i) + g)
+                    i += 8
+                }
+                while i < range.upperBound { if pre[i] > 0 { dpre[i] += dout[i] }; i += 1 }
+            }
         case .gelu:
             for i in range { dpre[i] += dout[i] * (dropout.active ? dropout.multiplier(i) : 1) * geluDerivative(pre[i]) }
         }
@@ -274,6 +286,37 @@ public func embeddingBackward(dtable: FloatPtr, dout: FloatPtr, tokens: UnsafePo
 
 // MARK: - Multi-head attention core (after the q/k/v projections, before out_proj)
 
+/// One row of a small GEMM: out[0..<n] (+)= Σ_{c<k} a[c·lda] · b[c·ldb + 0..<n].
+/// Vectorized over the n outputs (register accumulators, no horizontal reductions); every output element is
+/// summed over c in increasing order starting from 0 (or from its old value when `accumulate`), so the result
+/// does not depend on how callers split work.
+@inline(__always) func rowGemm(_ out: FloatPtr, _ a: FloatPtr, lda: Int, _ b: FloatPtr, ldb: Int, k: Int, n: Int,
+                               accumulate: Bool) {
+    var j = 0
+    while j + 32 <= n {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        if accumulate { s0 = loadV(out, j); s1 = loadV(out, j + 8); s2 = loadV(out, j + 16); s3 = loadV(out, j + 24) }
+        for c in 0..<k {
+            let av = SIMD8<Float>(repeating: a[c * lda]), bp = b + c * ldb + j
+            s0 += av * loadV(bp, 0); s1 += av * loadV(bp, 8); s2 += av * loadV(bp, 16); s3 += av * loadV(bp, 24)
+        }
+        storeV(out, j, s0); storeV(out, j + 8, s1); storeV(out, j + 16, s2); storeV(out, j + 24, s3)
+        j += 32
+    }
+    while j + 8 <= n {
+        var s0 = accumulate ? loadV(out, j) : SIMD8<Float>()
+        for c in 0..<k { s0 += SIMD8<Float>(repeating: a[c * lda]) * loadV(b + c * ldb, j) }
+        storeV(out, j, s0)
+        j += 8
+    }
+    while j < n {
+        var s: Float = accumulate ? out[j] : 0
+        for c in 0..<k { s += a[c * lda] * b[c * ldb + j] }
+        out[j] = s
+        j += 1
+    }
+}
+
 /// Shapes: q [B, Tq, D] (already scaled by head_dim^-1/2), k/v rows b·kBatchStride + j·D (normally
 /// kBatchStride = Tk·D), probs [B, H, Tq, Tk] (softmax output before dropout), ctx [B, Tq, D] (written).
 /// keyPad [B, Tk]: nonzero = masked key. causalOffset: query i sees keys j <= i + offset (nil = no causal mask).
@@ -287,41 +330,49 @@ public struct AttentionShape {
         self.batch = batch; self.queries = queries; self.keys = keys; self.dim = dim; self.heads = heads
         self.kBatchStride = kBatchStride ?? keys * dim; self.causalOffset = causalOffset
     }
+    /// Number of keys query i may see (causal prefix or all).
+    @inline(__always) func limit(_ i: Int) -> Int { causalOffset.map { min(keys, max(0, i + $0 + 1)) } ?? keys }
 }
 
+/// Per (batch, head) task: S = Q·Kᵀ [Tq, Tk] (Kᵀ packed once per head so score rows are vectorized over keys),
+/// row softmax with masks, ctx = P_drop·V [Tq, hd]. Heads write disjoint ctx columns, so tasks never share outputs.
 public func attentionForward(ctx: FloatPtr, probs: FloatPtr, q: FloatPtr, k: FloatPtr, v: FloatPtr,
                              shape s: AttentionShape, keyPad: UnsafePointer<UInt8>?, dropout: DropoutSite) {
     let H = s.heads, Tq = s.queries, Tk = s.keys, D = s.dim, hd = s.headDim
     Parallel.forRanges(s.batch * H, grain: 1) { range in
-        do {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: hd * Tk + Tk) { tmp in
+            let kt = tmp.baseAddress!          // [hd, Tk] this head's keys, transposed
+            let pd = kt + hd * Tk              // [Tk] dropped-out probabilities of one query
             for bh in range {
                 let b = bh / H, h = bh % H
+                let kh = k + b * s.kBatchStride + h * hd, vh = v + b * s.kBatchStride + h * hd
+                for j in 0..<Tk { for c in 0..<hd { kt[c * Tk + j] = kh[j * D + c] } }
                 for i in 0..<Tq {
                     let qi = q + (b * Tq + i) * D + h * hd
                     let prow = probs + (bh * Tq + i) * Tk
-                    let limit = s.causalOffset.map { min(Tk, i + $0 + 1) } ?? Tk
+                    let ci = ctx + (b * Tq + i) * D + h * hd
+                    let limit = s.limit(i)
+                    rowGemm(prow, qi, lda: 1, kt, ldb: Tk, k: hd, n: limit, accumulate: false)
                     var mx = -Float.infinity
                     var anyKey = false
                     for j in 0..<limit {
                         if let keyPad, keyPad[b * Tk + j] != 0 { prow[j] = -.infinity; continue }
-                        let sc = dot(qi, k + b * s.kBatchStride + j * D + h * hd, hd)
-                        prow[j] = sc
                         anyKey = true
-                        if !(sc <= mx) { mx = sc }   // written so that a NaN score propagates
+                        if !(prow[j] <= mx) { mx = prow[j] }   // written so that a NaN score propagates
                     }
-                    let ci = ctx + (b * Tq + i) * D + h * hd
-                    zero(ci, hd)
-                    if !anyKey { zero(prow, Tk); continue }
+                    if !anyKey { zero(prow, Tk); zero(ci, hd); continue }
                     var sum: Float = 0
                     for j in 0..<limit { let e = expf(prow[j] - mx); prow[j] = e; sum += e }
                     let inv = 1 / sum
                     for j in 0..<limit { prow[j] *= inv }
                     for j in limit..<Tk { prow[j] = 0 }
-                    let base = (bh * Tq + i) * Tk
-                    for j in 0..<limit {
-                        let p = dropout.active ? prow[j] * dropout.multiplier(base + j) : prow[j]
-                        if p != 0 { axpy(ci, p, v + b * s.kBatchStride + j * D + h * hd, hd) }
+                    var p = prow
+                    if dropout.active {
+                        let base = (bh * Tq + i) * Tk
+                        for j in 0..<limit { pd[j] = prow[j] * dropout.multiplier(base + j) }
+                        p = pd
                     }
+                    rowGemm(ci, p, lda: 1, vh, ldb: D, k: limit, n: hd, accumulate: false)
                 }
             }
         }
@@ -329,46 +380,52 @@ public func attentionForward(ctx: FloatPtr, probs: FloatPtr, q: FloatPtr, k: Flo
 }
 
 /// dq, dk, dv += gradients (dk/dv indexed like k/v). dctx [B, Tq, D].
-/// Parallel over batch rows b (all heads of a row in one task) so dk/dv rows are never shared between tasks.
+/// Per (batch, head) task, like forward: dP_drop = dCtx·Vᵀ, dS = P∘(dP − rowsum(P∘dP)), dQ += dS·K, dK += dSᵀ·Q,
+/// dV += P_dropᵀ·dCtx. A head touches only its own hd columns of dq/dk/dv, so tasks never share outputs.
 public func attentionBackward(dq: FloatPtr, dk: FloatPtr, dv: FloatPtr, dctx: FloatPtr, probs: FloatPtr,
                               q: FloatPtr, k: FloatPtr, v: FloatPtr, shape s: AttentionShape,
                               dropout: DropoutSite) {
     let H = s.heads, Tq = s.queries, Tk = s.keys, D = s.dim, hd = s.headDim
-    Parallel.forRanges(s.batch, grain: 1) { range in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: Tk) { tmpBuf in
-            let dp = tmpBuf.baseAddress!
-            for b in range {
-                for h in 0..<H {
-                    let bh = b * H + h
-                    for i in 0..<Tq {
-                        let prow = probs + (bh * Tq + i) * Tk
-                        let limit = s.causalOffset.map { min(Tk, i + $0 + 1) } ?? Tk
-                        let dci = dctx + (b * Tq + i) * D + h * hd
-                        let base = (bh * Tq + i) * Tk
-                        // dP_drop[j] = dctx_i·v_j ; dv_j += P_drop[j]·dctx_i ; dP = dP_drop·mask
-                        var dotPdP: Float = 0
-                        for j in 0..<limit {
-                            let p = prow[j]
-                            if p == 0 { dp[j] = 0; continue }
-                            let m: Float = dropout.active ? dropout.multiplier(base + j) : 1
-                            let off = b * s.kBatchStride + j * D + h * hd
-                            if m != 0 {
-                                dp[j] = dot(dci, v + off, hd) * m
-                                axpy(dv + off, p * m, dci, hd)
-                            } else { dp[j] = 0 }
-                            dotPdP += p * dp[j]
-                        }
-                        // dS_j = P_j (dP_j - Σ P·dP); dq_i += dS_j k_j ; dk_j += dS_j q_i
-                        let qi = q + (b * Tq + i) * D + h * hd, dqi = dq + (b * Tq + i) * D + h * hd
-                        for j in 0..<limit {
-                            let p = prow[j]
-                            if p == 0 { continue }
-                            let ds = p * (dp[j] - dotPdP)
-                            let off = b * s.kBatchStride + j * D + h * hd
-                            axpy(dqi, ds, k + off, hd)
-                            axpy(dk + off, ds, qi, hd)
-                        }
+    Parallel.forRanges(s.batch * H, grain: 1) { range in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: hd * Tk + 2 * Tq * Tk) { tmp in
+            let vt = tmp.baseAddress!          // [hd, Tk] this head's values, transposed
+            let ds = vt + hd * Tk              // [Tq, Tk] dS (zero where P = 0)
+            let pdAll = ds + Tq * Tk           // [Tq, Tk] P_drop = P·mask (only with dropout)
+            for bh in range {
+                let b = bh / H, h = bh % H
+                let kh = k + b * s.kBatchStride + h * hd, vh = v + b * s.kBatchStride + h * hd
+                let dkh = dk + b * s.kBatchStride + h * hd, dvh = dv + b * s.kBatchStride + h * hd
+                let qh = q + b * Tq * D + h * hd, dqh = dq + b * Tq * D + h * hd, dch = dctx + b * Tq * D + h * hd
+                let P = probs + bh * Tq * Tk
+                for j in 0..<Tk { for c in 0..<hd { vt[c * Tk + j] = vh[j * D + c] } }
+                for i in 0..<Tq {
+                    let prow = P + i * Tk, dsr = ds + i * Tk
+                    let limit = s.limit(i)
+                    let base = (bh * Tq + i) * Tk
+                    // dP_drop[j] = dctx_i·v_j, then dP = dP_drop·mask (stored in dsr until dS is formed)
+                    rowGemm(dsr, dch + i * D, lda: 1, vt, ldb: Tk, k: hd, n: limit, accumulate: false)
+                    var dotPdP: Float = 0
+                    for j in 0..<limit {
+                        let p = prow[j]
+                        if p == 0 { dsr[j] = 0; continue }
+                        if dropout.active { dsr[j] *= dropout.multiplier(base + j) }
+                        dotPdP += p * dsr[j]
                     }
+                    // dS_j = P_j (dP_j - Σ P·dP)
+                    for j in 0..<limit where prow[j] != 0 { dsr[j] = prow[j] * (dsr[j] - dotPdP) }
+                    for j in limit..<Tk { dsr[j] = 0 }
+                    if dropout.active {
+                        let pdr = pdAll + i * Tk
+                        for j in 0..<Tk { pdr[j] = prow[j] == 0 ? 0 : prow[j] * dropout.multiplier(base + j) }
+                    }
+                    // dq_i += Σ_j dS_j k_j
+                    rowGemm(dqh + i * D, dsr, lda: 1, kh, ldb: D, k: limit, n: hd, accumulate: true)
+                }
+                let pd = dropout.active ? pdAll : P
+                for j in 0..<Tk {
+                    // dk_j += Σ_i dS[i, j] q_i ;  dv_j += Σ_i P_drop[i, j] dctx_i
+                    rowGemm(dkh + j * D, ds + j, lda: Tk, qh, ldb: D, k: Tq, n: hd, accumulate: true)
+                    rowGemm(dvh + j * D, pd + j, lda: Tk, dch, ldb: D, k: Tq, n: hd, accumulate: true)
                 }
             }
         }
@@ -380,6 +437,7 @@ public func attentionBackward(dq: FloatPtr, dk: FloatPtr, dv: FloatPtr, dctx: Fl
 /// logits [R, V], targets [R]. For rows with target != pad:
 ///   nll = -logp[t], smooth = -Σ_v logp[v], eps_i = eps/(V-1), loss = (1-eps-eps_i)·nll + eps_i·smooth.
 /// Writes dlogits [R, V] = gradScale·∂loss/∂logits (zero rows for pad targets), rowLoss[R], rowNll[R].
+/// dlogits must not alias logits (it is used as scratch for exp(z − max) before the gradient is formed).
 public func labelSmoothedCrossEntropy(logits: FloatPtr, targets: UnsafePointer<Int32>, rows: Int, vocab V: Int,
                                       epsilon: Float, padIndex: Int, gradScale: Float, dlogits: FloatPtr?,
                                       rowLoss: FloatPtr, rowNll: FloatPtr) {
@@ -396,20 +454,22 @@ public func labelSmoothedCrossEntropy(logits: FloatPtr, targets: UnsafePointer<I
             }
             var mx = -Float.infinity
             for j in 0..<V where !(z[j] <= mx) { mx = z[j] }   // NaN propagates
+            // With gradients, keep exp(z - max) in dlogits so the gradient pass needs no second expf.
+            let ez = dlogits.map { $0 + r * V }
             var sumExp: Float = 0
-            for j in 0..<V { sumExp += expf(z[j] - mx) }
+            if let ez { for j in 0..<V { let e = expf(z[j] - mx); ez[j] = e; sumExp += e } }
+            else { for j in 0..<V { sumExp += expf(z[j] - mx) } }
             let lse = mx + logf(sumExp)
             let sumZ = vsum(z, V)
             let nll = lse - z[t]
             let smooth = Float(V) * lse - sumZ
             rowNll[r] = nll
             rowLoss[r] = wNll * nll + epsI * smooth
-            if let dlogits {
-                let dz = dlogits + r * V
+            if let dz = ez {
                 let invSum = 1 / sumExp
-                // d/dz_j = wNll·(p_j - [j==t]) + epsI·(V·p_j - 1)
+                // d/dz_j = wNll·(p_j - [j==t]) + epsI·(V·p_j - 1);  dz[j] holds exp(z_j - max) here
                 let cp = (wNll + epsI * Float(V)) * gradScale
-                for j in 0..<V { dz[j] = cp * expf(z[j] - mx) * invSum - epsI * gradScale }
+                for j in 0..<V { dz[j] = cp * dz[j] * invSum - epsI * gradScale }
                 dz[t] -= wNll * gradScale
             }
         }

@@ -136,14 +136,26 @@ public final class Trainer {
                             let bc1 = 1 - pow(b1, Double(t)), bc2 = 1 - pow(b2, Double(t))
                             let stepSize = Float(lr * bc2.squareRoot() / bc1)
                             let decay = Float(wd * lr)
+                            let vp = vv!
+                            // Unwrap and the weight-decay test hoisted out of the loop so it vectorizes.
                             Parallel.forRanges(n, grain: 32768) { r in
-                                for i in r {
-                                    let gi = g[i] * gradScale
-                                    mm[i] = fb1 * mm[i] + (1 - fb1) * gi
-                                    vv![i] = fb2 * vv![i] + (1 - fb2) * gi * gi
-                                    let denom = vv![i].squareRoot() + eps
-                                    if decay != 0 { p[i] -= decay * p[i] }
-                                    p[i] -= stepSize * mm[i] / denom
+                                if decay != 0 {
+                                    for i in r {
+                                        let gi = g[i] * gradScale
+                                        mm[i] = fb1 * mm[i] + (1 - fb1) * gi
+                                        vp[i] = fb2 * vp[i] + (1 - fb2) * gi * gi
+                                        let denom = vp[i].squareRoot() + eps
+                                        p[i] -= decay * p[i]
+                                        p[i] -= stepSize * mm[i] / denom
+                                    }
+                                } else {
+                                    for i in r {
+                                        let gi = g[i] * gradScale
+                                        mm[i] = fb1 * mm[i] + (1 - fb1) * gi
+                                        vp[i] = fb2 * vp[i] + (1 - fb2) * gi * gi
+                                        let denom = vp[i].squareRoot() + eps
+                                        p[i] -= stepSize * mm[i] / denom
+                                    }
                                 }
                             }
                         case .adamw:

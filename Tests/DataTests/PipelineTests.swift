@@ -23,7 +23,7 @@ final class PipelineTests: XCTestCase {
         // Different settings → different key; corrupt cache → rebuilt.
         let p3 = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: 200), cacheDirectory: cache)
         XCTAssertNotEqual(p3.cacheKey, p1.cacheKey)
-        FileManager.default.createFile(atPath: p1.cachePath!, contents: Data("garbage".utf8))
+        _ = FileManager.default.createFile(atPath: p1.cachePath!, contents: Data("garbage".utf8))
         let p4 = try PreparedData.prepare(ds, options: opts, cacheDirectory: cache)
         XCTAssertFalse(p4.loadedFromCache)
         XCTAssertEqual(p4.splits["train"], p1.splits["train"])
@@ -38,7 +38,7 @@ final class PipelineTests: XCTestCase {
         }
         let hyps = (0..<test.count).map { p1.detokenize(enc.target[$0]) }
         let bleu = try p1.bleu(hypotheses: hyps, split: "test")
-        XCTAssertEqual(bleu.score.score, 100)
+        XCTAssertEqual(bleu.score.score, 100, accuracy: 1e-9)
         XCTAssertEqual(bleu.signature, "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0")
         // No-cache mode writes nothing.
         let empty = TestData.tempDir()
@@ -75,9 +75,9 @@ final class PipelineTests: XCTestCase {
     func testParallelReaderAndFilter() throws {
         let d = TestData.tempDir()
         defer { try? FileManager.default.removeItem(atPath: d) }
-        FileManager.default.createFile(atPath: d + "/a.src", contents: Data("one two\n\nthree\nfour five six seven eight nine ten\nx\r\n".utf8))
-        FileManager.default.createFile(atPath: d + "/a.tgt", contents: Data("eins zwei\nleer\ndrei\nvier\ny\n".utf8))
-        FileManager.default.createFile(atPath: d + "/b.tgt", contents: Data("eins\n".utf8))
+        _ = FileManager.default.createFile(atPath: d + "/a.src", contents: Data("one two\n\nthree\nfour five six seven eight nine ten\nx\r\n".utf8))
+        _ = FileManager.default.createFile(atPath: d + "/a.tgt", contents: Data("eins zwei\nleer\ndrei\nvier\ny\n".utf8))
+        _ = FileManager.default.createFile(atPath: d + "/b.tgt", contents: Data("eins\n".utf8))
         XCTAssertThrowsError(try CorpusReader.readParallel(source: d + "/a.src", target: d + "/b.tgt", direction: LanguagePair("x", "y"))) { e in
             XCTAssertEqual("\(e)", "line counts differ: \(d)/a.src has 5 lines but \(d)/b.tgt has 1 lines")
         }
@@ -91,7 +91,7 @@ final class PipelineTests: XCTestCase {
         let r = CorpusFilter(dropEmpty: true, maxTokens: nil, maxLengthRatio: 3).apply(c)
         XCTAssertEqual(r.filterReport.droppedRatio, 1)
         XCTAssertEqual(r.filterReport.description, "kept 3/5 (dropped: 1 empty, 0 too long, 1 length ratio)")
-        FileManager.default.createFile(atPath: d + "/bad.tgt", contents: Data([0x61, 0x0A, 0x62, 0x0A, 0xFF, 0x0A, 0x0A, 0x0A]))
+        _ = FileManager.default.createFile(atPath: d + "/bad.tgt", contents: Data([0x61, 0x0A, 0x62, 0x0A, 0xFF, 0x0A, 0x0A, 0x0A]))
         XCTAssertThrowsError(try CorpusReader.readParallel(source: d + "/a.src", target: d + "/bad.tgt", direction: LanguagePair("x", "y"))) { e in
             XCTAssertEqual("\(e)", "invalid UTF-8 in \(d)/bad.tgt at line 3 (byte offset 4)")
         }

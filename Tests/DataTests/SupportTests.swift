@@ -51,14 +51,14 @@ final class SupportTests: XCTestCase {
         let d = TestData.tempDir()
         defer { try? FileManager.default.removeItem(atPath: d) }
         let plain = d + "/x.txt"
-        FileManager.default.createFile(atPath: plain, contents: Data("eins\nzwei\ndrei\n".utf8))
+        _ = FileManager.default.createFile(atPath: plain, contents: Data("eins\nzwei\ndrei\n".utf8))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TextIO.gzipCandidates.first { FileManager.default.isExecutableFile(atPath: $0) }!)
         p.arguments = ["-k", plain]
         try p.run(); p.waitUntilExit()
         XCTAssertEqual(try TextIO.readLines(plain + ".gz"), ["eins", "zwei", "drei"])
         let broken = d + "/broken.gz"
-        FileManager.default.createFile(atPath: broken, contents: Data("not gzip at all".utf8))
+        _ = FileManager.default.createFile(atPath: broken, contents: Data("not gzip at all".utf8))
         XCTAssertThrowsError(try TextIO.readLines(broken)) { e in
             guard case .gzipFailed(let path, _, _)? = e as? DataError else { return XCTFail("\(e)") }
             XCTAssertEqual(path, broken)

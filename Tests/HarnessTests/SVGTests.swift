@@ -11,32 +11,32 @@ final class SVGTests: XCTestCase {
         <rect width="300" height="200" fill="#ffffff"/>
         <text x="150" y="20" text-anchor="middle" font-size="13" font-weight="bold">t</text>
         <rect x="64" y="34" width="66" height="118" fill="none" stroke="#333333"/>
-        <line x1="64" y1="141.27" x2="130" y2="141.27" stroke="#e5e5e5"/>
-        <text x="58" y="145.27" text-anchor="end">1</text>
-        <line x1="64" y1="114.45" x2="130" y2="114.45" stroke="#e5e5e5"/>
-        <text x="58" y="118.45" text-anchor="end">1.5</text>
-        <line x1="64" y1="87.64" x2="130" y2="87.64" stroke="#e5e5e5"/>
-        <text x="58" y="91.64" text-anchor="end">2</text>
-        <line x1="64" y1="60.82" x2="130" y2="60.82" stroke="#e5e5e5"/>
-        <text x="58" y="64.82" text-anchor="end">2.5</text>
-        <line x1="64" y1="34" x2="130" y2="34" stroke="#e5e5e5"/>
-        <text x="58" y="38" text-anchor="end">3</text>
-        <line x1="70" y1="152" x2="70" y2="156" stroke="#333333"/>
-        <text x="70" y="168">0</text>
-        <line x1="85" y1="152" x2="85" y2="156" stroke="#333333"/>
-        <text x="85" y="168">0.5</text>
-        <line x1="100" y1="152" x2="100" y2="156" stroke="#333333"/>
-        <text x="100" y="168">1</text>
-        <line x1="115" y1="152" x2="115" y2="156" stroke="#333333"/>
-        <text x="115" y="168">1.5</text>
-        <line x1="130" y1="152" x2="130" y2="156" stroke="#333333"/>
-        <text x="130" y="168">2</text>
-        <text x="97" y="190">x</text>
+        <line x1="64" y1="146.64" x2="130" y2="146.64" stroke="#e5e5e5"/>
+        <text x="58" y="150.64" text-anchor="end">1</text>
+        <line x1="64" y1="119.82" x2="130" y2="119.82" stroke="#e5e5e5"/>
+        <text x="58" y="123.82" text-anchor="end">1.5</text>
+        <line x1="64" y1="93" x2="130" y2="93" stroke="#e5e5e5"/>
+        <text x="58" y="97" text-anchor="end">2</text>
+        <line x1="64" y1="66.18" x2="130" y2="66.18" stroke="#e5e5e5"/>
+        <text x="58" y="70.18" text-anchor="end">2.5</text>
+        <line x1="64" y1="39.36" x2="130" y2="39.36" stroke="#e5e5e5"/>
+        <text x="58" y="43.36" text-anchor="end">3</text>
+        <line x1="67" y1="152" x2="67" y2="156" stroke="#333333"/>
+        <text x="67" y="168" text-anchor="middle">0</text>
+        <line x1="82" y1="152" x2="82" y2="156" stroke="#333333"/>
+        <text x="82" y="168" text-anchor="middle">0.5</text>
+        <line x1="97" y1="152" x2="97" y2="156" stroke="#333333"/>
+        <text x="97" y="168" text-anchor="middle">1</text>
+        <line x1="112" y1="152" x2="112" y2="156" stroke="#333333"/>
+        <text x="112" y="168" text-anchor="middle">1.5</text>
+        <line x1="127" y1="152" x2="127" y2="156" stroke="#333333"/>
+        <text x="127" y="168" text-anchor="middle">2</text>
+        <text x="97" y="190" text-anchor="middle">x</text>
         <text x="16" y="93" text-anchor="middle" transform="rotate(-90 16 93)">y</text>
-        <polyline fill="none" stroke="#4e79a7" stroke-width="1.5" points="70,141.27 100,34 130,87.64"/>
-        <circle cx="70" cy="141.27" r="3" fill="#4e79a7"/>
-        <circle cx="100" cy="34" r="3" fill="#4e79a7"/>
-        <circle cx="130" cy="87.64" r="3" fill="#4e79a7"/>
+        <polyline fill="none" stroke="#4e79a7" stroke-width="1.5" points="67,146.64 97,39.36 127,93"/>
+        <circle cx="67" cy="146.64" r="3" fill="#4e79a7"/>
+        <circle cx="97" cy="39.36" r="3" fill="#4e79a7"/>
+        <circle cx="127" cy="93" r="3" fill="#4e79a7"/>
         <line x1="140" y1="42" x2="158" y2="42" stroke="#4e79a7" stroke-width="2"/>
         <text x="162" y="46" text-anchor="start">a</text>
         </svg>

@@ -189,7 +189,7 @@ public enum InstrumentFigures {
     static func landscapes(_ r: ExperimentResults, tag: String, series: String, panels: String?, base: String) -> (String, [(String, String)]) {
         var figs: [(String, String)] = []
         var md = "**Loss surfaces** (Li et al. 2018): θ* + a·δ + b·η with two filter-normalized Gaussian directions (per output row, 1-D tensors zeroed, seeded), plain cross-entropy on fixed training batches in eval mode. "
-            + "Roughness = \(SurfaceRoughness.definition).\n\n| run | roughness | mean abs Δ² | loss min | loss max | seed |\n|---|---|---|---|---|---|\n"
+            + "Roughness: \(SurfaceRoughness.definition).\n\n| run | roughness | mean abs Δ² | loss min | loss max | seed |\n|---|---|---|---|---|---|\n"
         var k = 0
         for (_, es) in panelGroups(r, panels) {
             for e in es {

@@ -1,0 +1,86 @@
+// Tests of the instrument verdicts and figures on synthetic run records (no training): the rules decide as
+// documented and the figures render SVG for every instrument measurement.
+import XCTest
+import Foundation
+import DeepNetEngine
+import DeepNetHarness
+
+final class InstrumentReportTests: XCTestCase {
+    func experiment(_ id: String) -> Experiment {
+        Experiment(id: id, title: id, artifact: .figure(4), claim: "", paper: PaperNumbers(), paperSetup: "", measured: "",
+                   measurements: [.modelUpdate], renders: [], profiles: [:], verdict: { _ in [] })
+    }
+
+    /// A record with a model-update series whose values are `updates` at steps 0, 2, 4, …
+    func record(updates: [Double], lnMean: [Double] = [], grads: [[Double]] = []) -> RunRecord {
+        var series = ProbeSeries()
+        for (i, u) in updates.enumerated() {
+            var dec = StackProbe(stack: "decoder", outputUpdate: u)
+            if i < lnMean.count { dec.lnInputNorm = [lnMean[i]]; dec.lnNames = ["decoder.layers.0.final_layer_norm"] }
+            if i < grads.count { dec.layerGradNorm = grads[i] }
+            series.append(ProbeRecord(step: 2 * i, totalGradNorm: 1, decoder: dec, modelUpdate: u, parameterDistance: u))
+        }
+        var rc = RunConfig()
+        rc.model.embedDim = 16
+        return RunRecord(runID: UUID().uuidString, config: rc, dataFingerprint: "", engineNumericsVersion: "", status: .ok,
+                         diagnostics: series.diagnostics(for: [.modelUpdate, .lnInputNorm, .gradientNormPerLayer]))
+    }
+
+    func entry(_ labels: [String: String], _ rec: RunRecord) -> ResultEntry {
+        let axes = labels.keys.sorted()
+        return ResultEntry(coordinates: Coordinates(axes: axes, labels: axes.map { labels[$0]! }), paperKeys: labels,
+                           runID: rec.runID, record: rec)
+    }
+
+    func testFig4Rules() {
+        let r = ExperimentResults(experiment: experiment("fig4"), profile: .smoke, axes: ["depth", "method"], entries: [
+            entry(["method": "DeepNet", "depth": "6L-6L"], record(updates: [0, 1.0, 1.2])),
+            entry(["method": "DeepNet", "depth": "50L-50L"], record(updates: [0, 1.1, 1.4])),
+            entry(["method": "Post-LN", "depth": "6L-6L"], record(updates: [0, 2, 2.5])),
+            entry(["method": "Post-LN", "depth": "50L-50L"], record(updates: [0, 9, 12])),
+        ])
+        let v = InstrumentVerdicts.verdicts(r, [("DeepNet constant", .modelUpdate), ("Post-LN grows", .modelUpdate)])
+        XCTAssertEqual(v.map(\.status), [.reproduced, .reproduced], v.map(\.evidence).joined(separator: " | "))
+        XCTAssertTrue(v[1].evidence.contains("4.80"))   // 12 / 2.5
+        // figures: per-depth update and bound plots plus the peak-vs-depth plot
+        let out = InstrumentFigures.render(.modelUpdate, r, series: "method", panels: "depth", logY: true, figureBase: "fig4-0")
+        XCTAssertNotNil(out)
+        XCTAssertTrue(out!.1.contains { $0.0 == "fig4-0-peak.svg" })
+        XCTAssertTrue(out!.1.allSatisfy { $0.1.hasPrefix("<svg") || $0.1.contains("<svg") })
+        XCTAssertTrue(out!.0.contains("| DeepNet / 50L-50L |") || out!.0.contains("50L-50L"))
+        // a claim of an experiment without rules stays "not run"
+        let other = ExperimentResults(experiment: experiment("fig9"), profile: .smoke, axes: r.axes, entries: r.entries)
+        XCTAssertEqual(InstrumentVerdicts.verdicts(other, [("x", .modelUpdate)]).first?.status, .notRun)
+    }
+
+    func testFig3Rules() {
+        let r = ExperimentResults(experiment: experiment("fig3"), profile: .smoke, axes: ["variant"], entries: [
+            entry(["variant": "Post-LN w/o warm-up"], record(updates: [0, 10, 10.5, 10.6, 10.7], lnMean: [5, 30, 31, 31, 31],
+                                                               grads: [[0, 0], [1, 1], [0.1, 0.1], [0.05, 0.05], [0.01, 0.01]])),
+            entry(["variant": "Post-LN"], record(updates: [0, 1, 2, 3, 4], lnMean: [5, 6, 6, 6, 6],
+                                                 grads: [[0, 0], [1, 1], [1, 1], [1, 1], [1, 1]])),
+        ])
+        let v = InstrumentVerdicts.verdicts(r, [("a", .modelUpdate), ("b", .lnInputNorm), ("c", .gradientNormPerLayer)])
+        XCTAssertEqual(v.map(\.status), [.reproduced, .reproduced, .reproduced], v.map(\.evidence).joined(separator: " | "))
+        for m in [MeasurementKind.lnInputNorm, .gradientNormPerLayer] {
+            let out = InstrumentFigures.render(m, r, series: "variant", panels: nil, logY: true, figureBase: "f")
+            XCTAssertFalse(out?.1.isEmpty ?? true, "\(m)")
+        }
+    }
+
+    func testScalingLawVerdictAndPlot() {
+        func rec(_ bleu: Double) -> RunRecord {
+            var m = FinalMetrics(); m.bleu = bleu
+            return RunRecord(runID: UUID().uuidString, config: RunConfig(), dataFingerprint: "", engineNumericsVersion: "",
+                             status: .ok, metrics: m)
+        }
+        let pts: [(String, Double)] = [("12", 20.1), ("24", 21.4), ("48", 22.3), ("100", 23.9), ("200", 24.8)]
+        let r = ExperimentResults(experiment: experiment("fig8"), profile: .reduced, axes: ["layers"],
+                                  entries: pts.map { entry(["layers": $0.0], rec($0.1)) })
+        let v = InstrumentVerdicts.scalingLaw(r)
+        XCTAssertEqual(v.status, .reproduced, v.evidence)
+        let out = InstrumentFigures.scalingLaw(r, axis: "layers", figureBase: "fig8-1")
+        XCTAssertEqual(out?.1.count, 1)
+        XCTAssertTrue(out!.0.contains("bootstrap CI"))
+    }
+}
