@@ -7,7 +7,7 @@ private let div5: [PaperCell] = Array(repeating: .diverged, count: 5)
 private func rows(_ r: [(String, [PaperCell])]) -> [PaperRow] { r.map { PaperRow($0.0, $0.1) } }
 
 let table7to9 = Experiment(
-    id: "table7-9",
+    id: "table7",
     title: "Zero-, one- and four-shot results of causal language models (GPT-2, NormFormer, DeepNet)",
     artifact: .tables([7, 8, 9]),
     claim: "DeepNet tolerates a larger learning rate than GPT-2 and NormFormer (both diverge at 1e-3 at 24 layers; DeepNet trains at 1e-3 and 1.2e-3) and achieves the best average in-context accuracy at 24, 48 and 72 layers.",

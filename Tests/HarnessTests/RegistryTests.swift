@@ -17,7 +17,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(Set(tables.keys), Set(1...11))
         XCTAssertEqual(Set(figures.keys), Set(1...9))
         // Tables VII–IX are one value.
-        XCTAssertEqual(Set(tables[7]! + tables[8]! + tables[9]!), ["table7-9"])
+        XCTAssertEqual(Set(tables[7]! + tables[8]! + tables[9]!), ["table7"])
         XCTAssertEqual(reg.experiments.count, 18)
     }
 
@@ -36,7 +36,7 @@ final class RegistryTests: XCTestCase {
             XCTAssertTrue(s.contains("Known experiments: table1, table2"), s)
         }
         XCTAssertEqual(ExperimentRegistry.suggestions(for: "figure9", among: reg.ids).first, "fig9")
-        XCTAssertEqual(ExperimentRegistry.suggestions(for: "table7", among: reg.ids).first, "table7-9")
+        XCTAssertEqual(ExperimentRegistry.suggestions(for: "table8", among: reg.ids).first, "table7")
         XCTAssertNoThrow(try reg.experiment("fig9"))
     }
 
@@ -71,7 +71,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(try reg.experiment("table4").paper.tables[0].cell(row: "DeepNet 48L-48L", column: "Avg"), .value(31.6))
         XCTAssertEqual(try reg.experiment("table5").paper.tables[0].cell(row: "DeepNet", column: "Flores"), .value(18.6))
         XCTAssertEqual(try reg.experiment("table6").paper.tables[0].cell(row: "Transformer 5e-4", column: "Avg."), .value(85.7))
-        let t79 = try reg.experiment("table7-9").paper.tables
+        let t79 = try reg.experiment("table7").paper.tables
         XCTAssertEqual(t79.count, 3)
         XCTAssertEqual(t79[0].cell(row: "72L DeepNet 1.2e-3", column: "Avg."), .value(65.8))
         XCTAssertEqual(t79[1].cell(row: "72L DeepNet 1.2e-3", column: "WGe"), .value(59.8))

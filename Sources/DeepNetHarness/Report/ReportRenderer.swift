@@ -402,6 +402,12 @@ public enum ReportWriter {
     public static func write(_ rep: RenderedReport, to dir: URL) throws {
         let figDir = dir.appendingPathComponent("figures")
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
+        // Remove figures of this report that the new rendering no longer produces.
+        let keep = Set(rep.figures.map(\.0))
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: figDir.path)) ?? []
+        where f.hasPrefix("\(rep.id)-") && f.hasSuffix(".svg") && !keep.contains(f) {
+            try? FileManager.default.removeItem(at: figDir.appendingPathComponent(f))
+        }
         for (name, svg) in rep.figures { try AtomicFile.write(Data(svg.utf8), to: figDir.appendingPathComponent(name)) }
         try AtomicFile.write(Data(rep.markdown.utf8), to: dir.appendingPathComponent("\(rep.id).md"))
     }
