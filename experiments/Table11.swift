@@ -29,6 +29,7 @@ let table11 = Experiment(
     measured: "Test BLEU or divergence; model-update norms early in training explain the divergence.",
     measurements: [.bleu, .validLoss, .modelUpdate],
     renders: [
+        .table(rows: "variant", columns: "", metric: .bleu),
         .bars(.bleu, groups: "variant"),
         .curves(.trainLoss, series: "variant", logY: true),
         .diagnostic(.modelUpdate, series: "variant", logY: true),

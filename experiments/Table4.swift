@@ -34,6 +34,7 @@ let table4 = Experiment(
     measured: "Average test BLEU.",
     measurements: [.bleu, .validLoss],
     renders: [
+        .table(rows: "model", columns: "", metric: .bleu),
         .bars(.bleu, groups: "model"),
         .curves(.validLoss, series: "model"),
     ],

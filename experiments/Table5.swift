@@ -22,7 +22,7 @@ let table5 = Experiment(
     paperSetup: "CCMatrix + CCAligned + OPUS + Tatoeba (102 languages, 12B pairs); evaluation on WMT, OPUS (30 non-English pairs), TED (756 directions), Flores-101 (87 languages, 7,482 directions).",
     measured: "BLEU (spBLEU on Flores) averaged over each evaluation set's directions.",
     measurements: [.bleu, .validLoss],
-    renders: [.bars(.bleu, groups: "model")],
+    renders: [.table(rows: "model", columns: "", metric: .bleu), .bars(.bleu, groups: "model")],
     profiles: [
         .smoke: .runs(RunGrid(base: Base.smokeTranslation, axes: [Axis("model", [
             Level("shallow-wide Pre-LN", paperKey: "M2M-100", [.set(\.model.method, Method.preLN), .set(\.model.embedDim, 64), .set(\.model.ffnDim, 128)]),

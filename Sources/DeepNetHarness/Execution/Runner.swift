@@ -257,6 +257,7 @@ final class ProgressDisplay: @unchecked Sendable {
     var last: [Int: ProgressEvent] = [:]
     var lastPlain: [Int: Int] = [:]
     var done = 0
+    var startedCount = 0
     var doneEstimate = 0.0, doneActual = 0.0
     var drawnLines = 0
     var lastDraw = Date.distantPast
@@ -282,7 +283,8 @@ final class ProgressDisplay: @unchecked Sendable {
     func started(_ i: Int, label: String, id: String) {
         lock.lock(); defer { lock.unlock() }
         startedAt[i] = Date(); labels[i] = label
-        if !interactive { output("[\(done + startedAt.count - last.count)/\(total)] start \(label) (\(id.prefix(12)))\n") }
+        startedCount += 1
+        if !interactive { output("start \(startedCount)/\(total): \(label) (\(id.prefix(12)))\n") }
         redraw(force: true)
     }
 

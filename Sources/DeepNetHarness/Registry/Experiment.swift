@@ -127,7 +127,7 @@ public enum PaperArtifact: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .table(let n): return "Table \(PaperArtifact.roman(n))"
-        case .tables(let ns): return "Tables " + ns.map(PaperArtifact.roman).joined(separator: "–")
+        case .tables(let ns): return "Tables " + [ns.first, ns.last].compactMap { $0 }.map(PaperArtifact.roman).joined(separator: "–")
         case .figure(let n): return "Fig. \(n)"
         }
     }

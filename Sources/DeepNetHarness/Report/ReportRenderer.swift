@@ -352,6 +352,16 @@ public enum ReportRenderer {
     }
 
     static func tableMarkdown(_ r: ExperimentResults, rows: String, columns: String, metric: Metric) -> String {
+        if !r.axes.contains(columns) {
+            // One column: the metric (experiments with a single axis, e.g. Table XI's variants).
+            var md = "**\(metric.title)** (ours, with the paper's value in parentheses where it has one)\n\n| \(rows) | \(metric.title) |\n|---|---|\n"
+            for e in r.entries {
+                var t = cellText(e, metric)
+                if let p = paperCell(r, e, rowAxis: rows) { t += " (\(p))" }
+                md += "| \(mdEscape(e.coordinates.shortLabel)) | \(mdEscape(t)) |\n"
+            }
+            return md + "\n"
+        }
         let extra = r.axes.filter { $0 != rows && $0 != columns }
         var combos: [[String: String]] = [[:]]
         for ax in extra { combos = combos.flatMap { c in r.levels(ax).map { c.merging([ax: $0]) { $1 } } } }

@@ -69,7 +69,8 @@ public enum SVG {
                 if v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) { out.append(v) }
             }
         }
-        return out.isEmpty ? [lo, hi] : out
+        if out.count < 3 { return linearTicks(lo, hi).filter { $0 > 0 } }
+        return out
     }
 }
 

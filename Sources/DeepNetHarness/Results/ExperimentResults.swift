@@ -37,6 +37,10 @@ public struct ExperimentResults: Sendable {
     public func levels(_ axis: String) -> [String] {
         var seen: [String] = []
         for e in entries { if let l = e.coordinates[axis], !seen.contains(l) { seen.append(l) } }
+        // Order as declared in the experiment's grid (results may list combinations in another order).
+        if let p = profile, let declared = experiment.plan(p).grid?.axis(axis)?.levels.map(\.label) {
+            return seen.sorted { (declared.firstIndex(of: $0) ?? Int.max, $0) < (declared.firstIndex(of: $1) ?? Int.max, $1) }
+        }
         return seen
     }
 
