@@ -186,10 +186,12 @@ public final class TransformerModel {
             case .byHook: break
             }
         }
+        // Offsets are looked up before taking the mutable buffer: reading `store` inside the
+        // closure would overlap the exclusive access to `store.values` (a runtime trap in debug).
+        let embeddingOffsets = embeddings.map { store.entries[store.index[$0.name]!].offset }
         store.values.withUnsafeMutableBufferPointer { vals in
-            for e in embeddings {
+            for (e, off) in zip(embeddings, embeddingOffsets) {
                 var rng = SplitMix64(seed: seed ^ stableHash(e.name))
-                let off = store.entries[store.index[e.name]!].offset
                 method.initializeEmbedding(e, table: UnsafeMutableBufferPointer(rebasing: vals[off..<(off + e.rows * e.dim)]), rng: &rng)
             }
             for (li, w, b) in linears {

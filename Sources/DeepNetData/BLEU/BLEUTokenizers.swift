@@ -1,7 +1,7 @@
 /// The sacreBLEU 2.6.0 tokenizers `13a`, `intl`, `char` and `none`, reproduced on Unicode scalar
 /// arrays. The regular expressions of sacreBLEU are all one- or two-character patterns, so Python's
 /// `re.sub` (leftmost, non-overlapping, left-to-right scan) is reproduced by a direct scan.
-public enum BLEUTokenizerKind: String, CaseIterable, Sendable {
+public enum BLEUTokenizerKind: String, CaseIterable, Sendable, Codable {
     case tok13a = "13a"
     case intl
     case char

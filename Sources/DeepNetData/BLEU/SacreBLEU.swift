@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// sacreBLEU smoothing methods (`BLEU.SMOOTH_DEFAULTS`).
-public enum BLEUSmoothing: String, CaseIterable, Sendable {
+public enum BLEUSmoothing: String, CaseIterable, Sendable, Codable {
     case exp
     case floor
     case addK = "add-k"
@@ -33,7 +33,7 @@ public enum BLEUSmoothing: String, CaseIterable, Sendable {
 }
 
 /// Options of a sacreBLEU `BLEU` metric object.
-public struct BLEUOptions: Sendable, Equatable {
+public struct BLEUOptions: Sendable, Equatable, Codable {
     public var tokenizer: BLEUTokenizerKind
     public var smoothing: BLEUSmoothing
     /// nil = the method's default (as in sacreBLEU).

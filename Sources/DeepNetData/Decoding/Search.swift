@@ -18,7 +18,7 @@ public protocol StepDecoder: AnyObject {
 }
 
 /// Search settings (fairseq `SequenceGenerator` names and defaults).
-public struct SearchOptions: Sendable, Equatable {
+public struct SearchOptions: Sendable, Equatable, Codable {
     public var beamSize: Int = 5
     /// Final score = Σ log p / length^lenPenalty, length counting the EOS (fairseq `--lenpen`).
     public var lenPenalty: Float = 1
