@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "deepnet-bench", dependencies: ["DeepNetEngine", "CBLAS"], swiftSettings: engineFlags),
-        .testTarget(name: "EngineTests", dependencies: ["DeepNetEngine", "HDF5Store", "CBLAS"]),
+        .testTarget(name: "EngineTests", dependencies: ["DeepNetEngine", "HDF5Store", "CBLAS"], exclude: ["Fixtures"]),
         .testTarget(name: "DataTests", dependencies: ["DeepNetData", "DeepNetEngine"]),
         .testTarget(name: "HarnessTests", dependencies: ["DeepNetHarness", "Experiments", "HDF5Store", "DeepNetEngine"]),
     ],

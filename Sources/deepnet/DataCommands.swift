@@ -77,6 +77,14 @@ struct BleuCommand: ParsableCommand {
     func run() throws {
         do {
             let (hyps, refs) = try BLEUFiles.read(hypothesis: hyp, references: ref)
+            if !fairseq && hyps.filter({ $0.hasSuffix(" .") }).count >= 100 {
+                // sacreBLEU's warning (stderr only; it does not change the score).
+                FileHandle.standardError.write(Data("""
+                    sacreBLEU: That's 100 lines that end in a tokenized period ('.')
+                    sacreBLEU: It looks like you forgot to detokenize your test data, which may hurt your score.
+
+                    """.utf8))
+            }
             if fairseq {
                 let s = try FairseqBLEU.scoreLines(hypotheses: hyps, references: refs[0], lowercase: lowercase)
                 print(s.resultString())

@@ -34,6 +34,9 @@ public final class RunInstruments {
     /// Parallel landscape evaluators (model copies); one per core by default.
     public var landscapeWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
     public private(set) var lastRecordedStep: Int = -1
+    /// Update count when the instruments were created: θ_0 of ‖ΔF‖ and of the bound is the model at this step
+    /// (0 for a fresh run; the resume step if the executor resumed from a checkpoint — stored as `reference_step`).
+    public let referenceStep: Int
 
     /// Measurements this object can record.
     public static let supported: Set<MeasurementKind> = [.gradientNormPerLayer, .modelUpdate, .lnInputNorm, .lossLandscape2D, .trajectoryPCA]
@@ -53,6 +56,7 @@ public final class RunInstruments {
         self.spec = spec
         self.config = model.config
         self.landscapeBatches = landscapeBatches.isEmpty ? [probeBatch] : landscapeBatches
+        self.referenceStep = model.updateCount
         let opts = ProbeOptions(gradientNorms: measurements.contains(.gradientNormPerLayer),
                                 modelUpdate: measurements.contains(.modelUpdate),
                                 lnInputs: measurements.contains(.lnInputNorm),
@@ -83,6 +87,13 @@ public final class RunInstruments {
     /// Landscapes and PCA at the end of training, plus the probe series; keyed by measurement raw value.
     public func finish(model: TransformerModel) throws -> [String: [DiagnosticArray]] {
         var out = series.diagnostics(for: measurements)
+        for (k, arrays) in out {
+            out[k] = arrays.map { a in
+                var b = a
+                if b.name == "steps" { b.attributes["reference_step"] = "\(referenceStep)" }
+                return b
+            }
+        }
         let center = model.parameters.values
         guard center.allSatisfy({ $0.isFinite }) else {
             // A diverged run: no surface around non-finite parameters.
