@@ -1,6 +1,7 @@
 # DeepNet reproduction harness. `make` (or `make help`) lists the targets.
 # Every target that builds first makes sure the system libraries are present (`deps`).
 
+SHELL    := /bin/bash
 SWIFT    ?= swift
 PROFILE  ?= reduced
 JOBS     ?= 1
@@ -37,8 +38,16 @@ build: deps
 ## test: unit tests (release) and the smoke profile of every experiment
 test: build smoke unit-tests
 
+# XCTest's own summary is followed by Swift Testing's empty-run line, so the XCTest totals are
+# repeated at the end as one plain "tests: N passed, N failed, N skipped" line.
 unit-tests: deps
-	$(SWIFT) test -c release
+	@mkdir -p .build; set -o pipefail; $(SWIFT) test -c release 2>&1 | tee .build/unit-tests.log; status=$$?; \
+	line=$$(grep -E 'Executed [0-9]+ tests?, with' .build/unit-tests.log | tail -1); \
+	total=$$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$$line"); \
+	failed=$$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$$line"); \
+	skipped=$$(grep -oE '[0-9]+ tests? skipped' <<<"$$line" | grep -oE '^[0-9]+' || echo 0); \
+	if [ -n "$$line" ]; then echo "tests: $$((total - failed - skipped)) passed, $$failed failed, $$skipped skipped"; fi; \
+	exit $$status
 
 ## smoke: every experiment at the smoke profile (synthetic data), reports into reports/smoke (git-ignored)
 smoke: build
