@@ -36,7 +36,7 @@ final class RegistryTests: XCTestCase {
             XCTAssertTrue(s.contains("Known experiments: table1, table2"), s)
         }
         XCTAssertEqual(ExperimentRegistry.suggestions(for: "figure9", among: reg.ids).first, "fig9")
-        XCTAssertEqual(ExperimentRegistry.suggestions(for: "table8", among: reg.ids).first, "table7")
+        XCTAssertThrowsError(try reg.experiment("table8")) { XCTAssertTrue("\($0)".contains("Did you mean: table7"), "\($0)") }
         XCTAssertNoThrow(try reg.experiment("fig9"))
     }
 

@@ -112,15 +112,16 @@ final class RunnerTests: XCTestCase {
         XCTAssertThrowsError(try store.read(ids[1])) { XCTAssertEqual(($0 as? ResultStoreError)?.kind, .foreignSchema) }
         let loaded = try store.load(e)
         XCTAssertTrue(loaded.entries.allSatisfy { $0.record == nil && $0.problem != nil })
-        var messages: [String] = []
-        let lock = NSLock()
+        final class Sink: @unchecked Sendable { var text = ""; let lock = NSLock()
+            func add(_ s: String) { lock.lock(); text += s; lock.unlock() } }
+        let sink = Sink()
         var o = RunnerOptions(); o.interactive = false
-        o.output = { s in lock.lock(); messages.append(s); lock.unlock() }
+        o.output = { s in sink.add(s) }
         let s = try Runner(store: store, environment: testEnv, options: o).run([e], profile: .smoke)
         XCTAssertEqual(s.rerunUnusable, 2)
         XCTAssertEqual(s.executed, 2)
-        XCTAssertTrue(messages.joined().contains("corrupt result file"))
-        XCTAssertTrue(messages.joined().contains("foreign schema"))
+        XCTAssertTrue(sink.text.contains("corrupt result file"))
+        XCTAssertTrue(sink.text.contains("foreign schema"))
         XCTAssertNoThrow(try store.read(ids[0]))
     }
 

@@ -45,8 +45,6 @@ enum RealData {
         let spec = c.data
         var split: Split
         var tags: [String] = []
-        var tagOf: [Int] = []   // per test example, not used beyond tagging
-        _ = tagOf
         switch spec.dataset {
         case "multi30k":
             let s = spec.sourceLanguage, t = c.task == .translation ? spec.targetLanguage : spec.targetLanguage

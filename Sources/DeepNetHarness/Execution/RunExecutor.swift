@@ -84,7 +84,7 @@ public final class RunExecutor {
         defer { runLock.release() }
         if let done = try? store.read(spec.runID), done.status != .failed, done.config == spec.config { return done }
         let logURL = store.logFile(spec.runID)
-        if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         logHandle = try? FileHandle(forWritingTo: logURL)
         _ = try? logHandle?.seekToEnd()
         defer { try? logHandle?.close() }

@@ -185,7 +185,7 @@ public final class Runner {
                 let pipe = Pipe()
                 p.standardOutput = pipe
                 let logURL = store.logFile(r.runID)
-                if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+                if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
                 if let h = try? FileHandle(forWritingTo: logURL) { _ = try? h.seekToEnd(); p.standardError = h }
                 try p.run()
                 display.started(i, label: spec.label, id: r.runID)

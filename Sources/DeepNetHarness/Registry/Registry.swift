@@ -34,7 +34,14 @@ public struct ExperimentRegistry: Sendable {
 
     public func experiment(_ id: String) throws -> Experiment {
         if let e = experiments.first(where: { $0.id == id }) { return e }
-        throw RegistryError.unknown(id: id, suggestions: Self.suggestions(for: id, among: ids), known: ids)
+        var sug = Self.suggestions(for: id, among: ids)
+        // Paper names that are not ids ("table8", "Table IX", "figure 9") point to their experiment first.
+        let q = id.lowercased().filter { $0.isLetter || $0.isNumber }
+        for e in experiments {
+            let names = e.artifact.tableNumbers.flatMap { ["table\($0)", "tab\($0)"] } + (e.artifact.figureNumber.map { ["fig\($0)", "figure\($0)"] } ?? [])
+            if names.contains(q) { sug.removeAll { $0 == e.id }; sug.insert(e.id, at: 0) }
+        }
+        throw RegistryError.unknown(id: id, suggestions: sug, known: ids)
     }
 
     /// Close matches: case-insensitive equality or prefix, or edit distance ≤ max(2, len/3); nearest first.
