@@ -174,7 +174,7 @@ final class RunnerTests: XCTestCase {
         try store.prepare()
         let held = try ResultsLock(store.lockFile, mode: .fail)
         XCTAssertThrowsError(try quietRunner(root, lock: .fail).run([tinyExperiment()], profile: .smoke)) { err in
-            XCTAssertTrue("\(err)".contains("another deepnet runner holds the lock"))
+            XCTAssertTrue("\(err)".contains("another deepnet runner holds the lock"), "\(err)")
         }
         held.release()
         XCTAssertNoThrow(try ResultsLock(store.lockFile, mode: .fail).release())

@@ -353,7 +353,7 @@ public final class ResultsLock {
 
     public struct Busy: Error, CustomStringConvertible {
         public var path: String
-        public var description: String { "another deepnet runner holds the lock on \(path); wait for it to finish or use --wait" }
+        public var description: String { "another deepnet runner holds the lock on \(path); wait for it to finish (without --no-wait, deepnet run waits)" }
     }
 
     public init(_ url: URL, mode: Mode, onWait: (() -> Void)? = nil) throws {
