@@ -319,8 +319,9 @@ public enum ReportRenderer {
             var figs: [(String, String)] = []
             for (k, e) in with.enumerated() {
                 let arrays = e.record!.diagnostics[m.rawValue]!
-                let stepArray = arrays.first { $0.name == "step" }
-                let oneD = arrays.filter { $0.shape.count == 1 && $0.name != "step" && $0.name != "x" && $0.name != "y" }
+                let stepArray = arrays.first { $0.name == "step" || $0.name == "steps" }
+                let oneD = arrays.filter { $0.shape.count == 1 && $0.name != "step" && $0.name != "steps" && $0.name != "x" && $0.name != "y"
+                    && $0.values.count == (stepArray?.values.count ?? $0.values.count) }
                 let twoD = arrays.filter { $0.shape.count == 2 }
                 if !oneD.isEmpty {
                     let lines = oneD.map { a in
