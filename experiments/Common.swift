@@ -286,7 +286,7 @@ extension Base {
 
 /// Shared verdict for the analysis figures whose claims can only be judged from instrument data.
 func instrumentVerdicts(_ r: ExperimentResults, _ claims: [(String, MeasurementKind)]) -> [ClaimVerdict] {
-    claims.map { Verdicts.needsInstrument(r, claim: $0.0, $0.1) }
+    InstrumentVerdicts.verdicts(r, claims)
 }
 
 /// Every run of the experiment converged.

@@ -22,7 +22,7 @@ let fig8 = Experiment(
     paperSetup: "OPUS-100, DeepNet with {12, 20, 100, 200, 1000} total layers, sacreBLEU (13a, case-sensitive).",
     measured: "Average test BLEU per depth; least-squares fit of BLEU = A·ln(d) + B.",
     measurements: [.bleu, .scalingLawFit],
-    renders: [.metricVsAxis(.bleu, x: "layers", logX: true)],
+    renders: [.metricVsAxis(.bleu, x: "layers", logX: true), .diagnostic(.scalingLawFit, series: "layers")],
     profiles: [
         .smoke: .runs(RunGrid(base: with(Base.smokeTranslation) { $0.model.method = Method.deepNorm }, axes: [Axis("layers", [
             L.custom("2", [.set(\.model.encoderLayers, 1), .set(\.model.decoderLayers, 1)]),
@@ -52,7 +52,7 @@ let fig8 = Experiment(
     paperCell: { e in e.paperKeys["layers"].flatMap { fig8Paper.cell(row: $0, column: "Avg") } },
     verdict: { r in
         [Verdicts.improvesAlong(r, claim: "BLEU increases with depth.", metric: .bleu, axis: "layers", tolerance: 0.3),
-         logFitVerdict(r)]
+         logFitVerdict(r), InstrumentVerdicts.scalingLaw(r)]
     }
 )
 

@@ -28,6 +28,7 @@ let fig9 = Experiment(
         .metricVsAxis(.bleu, x: "alpha", logX: true),
         .metricVsAxis(.bleu, x: "beta", logX: true),
         .heatmap(.bleu, x: "alpha", y: "beta"),
+        .diagnostic(.modelUpdate, series: "alpha", panels: "beta", logY: true),
     ],
     profiles: [
         .smoke: .runs(grid(with(Base.smokeTranslation) { $0.model.encoderLayers = 3; $0.model.decoderLayers = 3 }),

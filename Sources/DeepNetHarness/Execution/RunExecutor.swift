@@ -139,6 +139,10 @@ public final class RunExecutor {
             let valid = Array(data.validBatches().prefix(c.training.evalBatches == 0 ? Int.max : c.training.evalBatches))
             var diverged: (Int, String)? = nil
             var step = state.step
+            // Training-dynamics instruments (nil, i.e. no work, unless the run asks for one). Probe batch: the first
+            // validation batch; landscape batches: two fixed training batches.
+            let instruments = try RunInstruments.make(config: c, model: model, probeBatch: valid.first ?? data.trainBatch(step: 1),
+                                                      landscapeBatches: [data.trainBatch(step: 1), data.trainBatch(step: 2)])
             func validate() throws -> Double {
                 var nll = 0.0, n = 0
                 for b in valid {
@@ -158,6 +162,7 @@ public final class RunExecutor {
                 state.curves.trainLoss.append(stats.loss)
                 state.curves.lr.append(stats.lr)
                 state.curves.gradNorm.append(stats.gradNorm)
+                try instruments?.afterStep(step, model: model)
                 if !stats.loss.isFinite { diverged = (step, "non-finite loss"); break }
                 state.overThreshold = stats.loss > c.divergence.lossThreshold ? state.overThreshold + 1 : 0
                 if state.overThreshold >= c.divergence.patience {
@@ -183,6 +188,7 @@ public final class RunExecutor {
                 }
                 progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
             }
+            if let instruments { record.diagnostics = try instruments.finish(model: model) }
             record.curves = state.curves
             record.metrics.stepsCompleted = state.curves.steps.last ?? 0
             record.metrics.trainTokens = state.curves.steps.count * c.training.batchTokens

@@ -257,5 +257,5 @@ public struct Experiment: Sendable {
 
 /// Which training-dynamics instruments the executor can record today. Extended as instruments are wired.
 public enum InstrumentSupport {
-    public static let available: Set<MeasurementKind> = []
+    public static let available: Set<MeasurementKind> = RunInstruments.supported.union([.scalingLawFit])
 }

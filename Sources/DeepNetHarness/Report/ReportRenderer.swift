@@ -311,7 +311,8 @@ public enum ReportRenderer {
             let hm = Heatmap(title: "\(metric.title) (\(y) × \(x))", xLabel: x, yLabel: y, xLabels: xl, yLabels: yl, values: vals, annotations: ann)
             return ("", [("\(figureBase).svg", hm.render())])
 
-        case .diagnostic(let m, let series, _, let logY):
+        case .diagnostic(let m, let series, let panels, let logY):
+            if let out = InstrumentFigures.render(m, r, series: series, panels: panels, logY: logY, figureBase: figureBase) { return out }
             let with = r.entries.filter { $0.record?.diagnostics[m.rawValue]?.isEmpty == false }
             if with.isEmpty {
                 return ("*\(m.rawValue)*: pending — no run has recorded this measurement yet (the training-dynamics instrument is not wired into the executor).\n\n", [])
