@@ -21,9 +21,9 @@ let fig1 = Experiment(
                               axes: [Axis("method", methods)]), notes: ["Synthetic data, d = 32, 2L-2L, 5×5 grid."]),
         .reduced: .runs(RunGrid(base: Base.earlyStage(with(Base.reducedIWSLT) {
             $0.model.encoderLayers = 18; $0.model.decoderLayers = 18
-            $0.diagnostics.landscapeResolution = 21
-        }, steps: 200, every: 20), axes: [Axis("method", methods)]), data: RealData.iwslt,
-                        notes: ["18L-18L at 64 hidden (64-128-2) instead of 512; \"early stage\" = the first 200 steps; 21×21 grid on [-1, 1]²; IWSLT14-mini."]),
+            $0.diagnostics.landscapeResolution = 21; $0.training.batchTokens = 1024
+        }, steps: 120, every: 20), axes: [Axis("method", methods)]), data: RealData.iwslt,
+                        notes: ["18L-18L at 64 hidden (64-128-2) instead of 512; \"early stage\" = the first 120 steps of 1,024-token batches (warm-up 100); 21×21 grid on [-1, 1]² evaluated on two fixed training batches; IWSLT14-mini."]),
         .paper: .runs(RunGrid(base: Base.earlyStage(with(Base.paperIWSLT) {
             $0.model.encoderLayers = 18; $0.model.decoderLayers = 18; $0.diagnostics.landscapeResolution = 51
         }, steps: 1000, every: 100), axes: [Axis("method", methods)]),

@@ -50,7 +50,7 @@ struct HarnessList: ParsableCommand {
             let t = e.plan(profile).notRunReason == nil ? CostModel.duration(secs) : "n/a"
             print("\(e.id.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.artifact.description.padding(toLength: 13, withPad: " ", startingAt: 0)) \(n.padding(toLength: 5, withPad: " ", startingAt: 0)) \(t.padding(toLength: 9, withPad: " ", startingAt: 0)) \(e.title)")
         }
-        print("\nprofile \(profile.rawValue); estimated times assume ~\(Int(CostModel.referenceTokensPerSecond)) tokens/s for a d=64 6L-6L model on this machine.")
+        print("\nprofile \(profile.rawValue); estimated times: \(CostModel.calibrationNote).")
     }
 }
 
@@ -156,6 +156,8 @@ struct HarnessTrain: ParsableCommand {
     @Option(help: "Validation every N steps.") var evalEvery = 50
     @Option(help: "Beam size (1 = greedy, 0 = no BLEU).") var beam = 1
     @Option(help: "Test sentences to decode (0 = all).") var evalSentences = 100
+    @Option(help: "Length penalty (fairseq --lenpen).") var lenpen = 0.6
+    @Option(help: "Label smoothing.") var labelSmoothing = 0.1
     @Option(help: "Dropout.") var dropout = 0.0
     @Option(help: "Seed.") var seed = 1
     @Option(help: "Results folder for this run.") var results = "results/scratch"
@@ -170,12 +172,12 @@ struct HarnessTrain: ParsableCommand {
         c.model = ModelConfig(architecture: t == .translation ? .encoderDecoder : t == .causalLM ? .decoderOnly : .encoderOnly,
                               encoderLayers: encoderLayers, decoderLayers: decoderLayers, embedDim: embedDim, ffnDim: ffnDim,
                               heads: heads, vocabSize: vocab, shareAllEmbeddings: t == .translation,
-                              shareDecoderInputOutputEmbed: t != .translation, dropout: dropout, method: method)
+                              shareDecoderInputOutputEmbed: t != .translation, dropout: dropout, labelSmoothing: labelSmoothing, method: method)
         c.data.dataset = dataset; c.data.sourceLanguage = src; c.data.targetLanguage = tgt; c.data.evalSentences = evalSentences
         c.optimizer.lr = lr; c.optimizer.warmupUpdates = warmup
         c.training.batchTokens = batchTokens; c.training.steps = steps; c.training.evalEvery = evalEvery; c.training.seed = seed
         c.training.checkpointEvery = max(50, steps / 4)
-        c.decode.beam = beam
+        c.decode.beam = beam; c.decode.lengthPenalty = lenpen
         HarnessMethods.register()
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         let env = HarnessEnvironment.fromProcess()
@@ -198,6 +200,11 @@ struct HarnessTrain: ParsableCommand {
         print("run \(id.prefix(12)): \(rec.status.rawValue)" + (rec.divergedAtStep.map { " at step \($0)" } ?? "") + (rec.message.map { " (\($0))" } ?? ""))
         if let v = rec.metrics.validLoss { print(String(format: "valid nll %.4f (ppl %.2f)", v, exp(v))) }
         if let b = rec.metrics.bleu { print(String(format: "BLEU %.2f  %@", b, rec.metrics.bleuSignature ?? "")) }
+        if let s = rec.metrics.decodeSeconds, !rec.hypotheses.isEmpty {
+            print(String(format: "decoding: %d sentences in %.1f s (%.1f sentences/s, beam %d)", rec.hypotheses.count, s,
+                         Double(rec.hypotheses.count) / max(1e-9, s), c.decode.beam))
+        }
+        print(String(format: "wall: %.1f s, %d steps, %d target tokens", rec.metrics.wallSeconds, rec.metrics.stepsCompleted, rec.metrics.trainTokens))
         if let h = hypotheses {
             try AtomicFile.write(Data((rec.hypotheses.joined(separator: "\n") + (rec.hypotheses.isEmpty ? "" : "\n")).utf8), to: URL(fileURLWithPath: h))
             print("hypotheses: \(h) (\(rec.hypotheses.count) lines)")

@@ -205,14 +205,23 @@ public final class RunExecutor {
                 record.status = .ok
                 if c.task == .translation && c.decode.beam > 0 && !data.testSources.isEmpty {
                     progress(ProgressEvent(step: c.training.steps, total: c.training.steps, loss: record.metrics.finalTrainLoss ?? 0, phase: "decode"))
-                    let hyps = try SequenceDecoder.decode(model: model, sources: data.testSources, spec: c.decode)
+                    // DeepNetData's batched beam search over the engine's incremental decoder (cached keys/values:
+                    // one position per step), fairseq semantics: lenpen on Σ log p, max length a·|src|+b.
+                    var search = SearchOptions(beamSize: max(1, c.decode.beam), lenPenalty: Float(c.decode.lengthPenalty),
+                                               maxLenA: c.decode.maxLengthA, maxLenB: c.decode.maxLengthB)
+                    if model.config.positions == .learned { search.maxPositions = model.config.maxPositions }
+                    let decodeStart = Date()
+                    let hyps = try Translator.translate(model: model, sources: data.testSources, options: search,
+                                                        greedy: c.decode.beam == 1).map(\.tokensWithoutEOS)
+                    record.metrics.decodeSeconds = Date().timeIntervalSince(decodeStart)
                     let texts = hyps.map { data.detokenize($0) }
                     let opts = c.decode.bleuTokenize == "none" ? BLEUOptions.tokenizedNoSmoothing : BLEUOptions()
                     let score = try SacreBLEU(opts).corpusScore(hypotheses: texts, references: [data.testReferences])
                     record.metrics.bleu = score.score
                     record.metrics.bleuSignature = "nrefs:1|case:mixed|eff:no|tok:\(c.decode.bleuTokenize)|smooth:\(opts.smoothing.rawValue)|version:\(SacreBLEU.version)|decode:\(c.decode.beam == 1 ? "greedy" : "beam\(c.decode.beam)")"
                     record.hypotheses = texts
-                    log(String(format: "BLEU %.2f on %d sentences (%@)", score.score, texts.count, record.metrics.bleuSignature!))
+                    log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", score.score, texts.count,
+                               record.metrics.bleuSignature!, record.metrics.decodeSeconds!, Double(texts.count) / max(1e-9, record.metrics.decodeSeconds!)))
                 }
             }
         } catch let e as Interrupted {

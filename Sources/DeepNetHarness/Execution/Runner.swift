@@ -82,8 +82,8 @@ public final class Runner {
             }
             out += "  \(runs.count) runs, \(seen.count) distinct; training FLOPs \(CostModel.flops(flops)); estimated time still to run: \(CostModel.duration(total))\n\n"
         }
-        out += "Total still to run: \(CostModel.duration(grand)) (6·N·D = \(CostModel.flops(grandFLOPs)) FLOPs) at \(CostModel.count(CostModel.flopsPerSecond)) FLOP/s "
-        out += "(calibrated: \(Int(CostModel.referenceTokensPerSecond)) tokens/s for a d=64 6L-6L model).\n"
+        out += "Total still to run: \(CostModel.duration(grand)) (6·N·D = \(CostModel.flops(grandFLOPs)) FLOPs) "
+        out += "(\(CostModel.calibrationNote)).\n"
         return out
     }
 

@@ -7,7 +7,8 @@ import Foundation
 
 public enum RunIdentity {
     /// Bump when what goes into the hash, or how, changes (Snakemake's versioned hashing scheme).
-    public static let scheme = 1
+    /// 2: BLEU decoding moved to DeepNetData's incremental beam search (results of scheme 1 are not reused).
+    public static let scheme = 2
 
     public static func payload(config: RunConfig, dataFingerprint: String, engineVersion: String) -> JSONValue {
         .object([

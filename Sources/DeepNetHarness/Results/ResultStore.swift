@@ -140,6 +140,7 @@ public struct ResultStore: Sendable {
         try f.setAttribute("train_tokens", m.trainTokens, on: "metrics")
         try f.setAttribute("parameters", m.parameters, on: "metrics")
         try f.setAttribute("wall_seconds", m.wallSeconds, on: "metrics")
+        try opt("decode_seconds", m.decodeSeconds)
 
         // /diagnostics/<measurement>/<array>: reserved for the training-dynamics instruments; a group exists for
         // every requested instrument measurement, empty until the instrument writes into it.
@@ -210,6 +211,7 @@ public struct ResultStore: Sendable {
         m.trainTokens = try i("train_tokens", on: "metrics")
         m.parameters = try i("parameters", on: "metrics")
         m.wallSeconds = try d("wall_seconds", on: "metrics") ?? 0
+        m.decodeSeconds = try d("decode_seconds", on: "metrics")
         var diags: [String: [DiagnosticArray]] = [:]
         for ms in try f.children(of: "diagnostics") {
             var arrays: [DiagnosticArray] = []

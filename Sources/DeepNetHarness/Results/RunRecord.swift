@@ -38,6 +38,8 @@ public struct FinalMetrics: Codable, Sendable, Equatable {
     public var trainTokens: Int = 0
     public var parameters: Int = 0
     public var wallSeconds: Double = 0
+    /// Wall time of the BLEU decoding of the test set (nil when nothing was decoded).
+    public var decodeSeconds: Double?
     public init() {}
 }
 
