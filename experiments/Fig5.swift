@@ -23,10 +23,10 @@ let fig5 = Experiment(
         .smoke: .runs(RunGrid(base: Base.earlyStage(Base.smokeTranslation, steps: 10, every: 5),
                               axes: [Axis("method", methods), Axis("depth", [L.depth(1), L.depth(3)])]), notes: ["Synthetic data, d = 32, 5×5 grid."]),
         // 6/12/24 rather than 6/18/50: a 50L-50L surface costs ~15 min per method here (2 × 441 forward passes).
-        .reduced: .runs(RunGrid(base: Base.earlyStage(with(Base.reducedIWSLT) { $0.diagnostics.landscapeResolution = 17; $0.training.batchTokens = 1024 }, steps: 120, every: 20),
+        .reduced: .runs(RunGrid(base: Base.earlyStage(with(Base.reducedIWSLT) { $0.diagnostics.landscapeResolution = 13; $0.training.batchTokens = 512 }, steps: 100, every: 20),
                                 axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(24)])]),
                         data: RealData.iwslt,
-                        notes: ["The paper's 64-128-2 configuration at 6L-6L, 12L-12L and 24L-24L (the paper's depths are not stated); the first 120 steps of 1,024-token batches, checkpoints every 20 steps for the trajectory; 17×17 grid on two fixed training batches; IWSLT14-mini."]),
+                        notes: ["The paper's 64-128-2 configuration at 6L-6L, 12L-12L and 24L-24L (the paper's depths are not stated); the first 100 steps of 512-token batches (warm-up 100), checkpoints every 20 steps for the trajectory; 13×13 grid on two fixed training batches; IWSLT14-mini."]),
         .paper: .runs(RunGrid(base: Base.earlyStage(with(Base.paperTiny) { $0.diagnostics.landscapeResolution = 51 }, steps: 1000, every: 50),
                               axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(18), L.depth(50)])]),
                       notes: Base.paperIWSLTNotes + ["Not in the text: the three depths (6L-6L, 18L-18L, 50L-50L assumed), the early-stage length and the grid."]),

@@ -42,12 +42,15 @@ let table1 = Experiment(
         .smoke: .runs(RunGrid(base: Base.smokeTranslation,
                               axes: [Axis("method", Baselines.tableI), Axis("depth", [L.depth(1), L.depth(3)])]),
                       notes: ["Synthetic data, d = 32, 1L-1L and 3L-3L, 30 steps: checks the pipeline, not the claim."]),
-        .reduced: .runs(RunGrid(base: Base.reducedTranslation,
+        // Cut to fit the ~3 h budget (was 6/18/50/100L at 800 steps × 2,048 tokens, 16 h estimated): 100L-100L is
+        // dropped (57 % of the cost; 50L-50L is already where all three Post-LN models diverge in the paper) and each
+        // run trains 500 steps of 1,024 tokens — divergence shows within the first few hundred updates after warm-up.
+        .reduced: .runs(RunGrid(base: with(Base.reducedTranslation) { $0.training.steps = 500; $0.training.batchTokens = 1024 },
                                 axes: [Axis("method", Baselines.tableI),
-                                       Axis("depth", [L.depth(6), L.depth(18), L.depth(50), L.depth(100)])]),
+                                       Axis("depth", [L.depth(6), L.depth(18), L.depth(50)])]),
                         data: RealData.enDe,
-                        notes: ["The paper's four depths with the 64-128-2 tiny Transformer (d = 64, FFN 128, 2 heads) instead of base size (512/2048/8).",
-                                "800 steps of 2,048 target tokens (1.6M tokens) at lr 1.5e-3 with 100 warm-up steps instead of 100k steps of 524k tokens.",
+                        notes: ["Three of the paper's four depths (6L-6L, 18L-18L, 50L-50L; 100L-100L is not run, to fit ~3 h on 2 cores) with the 64-128-2 tiny Transformer (d = 64, FFN 128, 2 heads) instead of base size (512/2048/8); the deepest setting here is 50L-50L.",
+                                "500 steps of 1,024 target tokens (0.5M tokens) at lr 1.5e-3 with 100 warm-up steps instead of 100k steps of 524k tokens.",
                                 "Multi30k en→de (real data) instead of WMT-17 En-De; synthetic data when DEEPNET_DATA is unset."]),
         .paper: .runs(RunGrid(base: Base.paperWMT,
                               axes: [Axis("method", Baselines.tableI),

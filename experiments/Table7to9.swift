@@ -71,13 +71,15 @@ let table7to9 = Experiment(
             Axis("lr", [L.lr(5e-4), L.lr(1e-3)]),
             Axis("depth", [L.decoderDepth(2)]),
         ]), notes: ["Synthetic tokens, d = 32, 2 layers."]),
-        .reduced: .runs(RunGrid(base: with(Base.reducedCausalLM) { $0.training.steps = 2000 }, axes: [
+        // Cut to fit the ~3 h budget (was 24/48/72 layers at 2,000 steps, 9.9 h): 72 layers dropped (half the cost;
+        // the divergence claim is at 24 layers and 48 layers keeps DeepNet's 1.2e-3 run) and 1,000 steps.
+        .reduced: .runs(RunGrid(base: with(Base.reducedCausalLM) { $0.training.steps = 1000 }, axes: [
             Axis("method", [L.method("GPT-2", Method.preLN), L.method("NormFormer", Method.normFormer), L.method("DeepNet", Method.subLN)]),
             Axis("lr", [L.lr(5e-4), L.lr(1e-3), L.lr(1.2e-3)]),
-            Axis("depth", [L.decoderDepth(24), L.decoderDepth(48), L.decoderDepth(72)]),
+            Axis("depth", [L.decoderDepth(24), L.decoderDepth(48)]),
         ], include: { c in c["lr"] != "1.2e-3" || (c["method"] == "DeepNet" && c["depth"] != "24L") }),
                         data: RealData.englishLM,
-                        notes: ["Stand-in for the stability claim: decoder-only causal LM at the paper's 24/48/72 layers, every model at lr 5e-4 and 1e-3 (plus DeepNet at 1.2e-3 at 48/72 layers as in the paper), 64 hidden / 128 FFN, 2,000 steps of 2,048 tokens, on the English side of Multi30k (synthetic without DEEPNET_DATA).",
+                        notes: ["Stand-in for the stability claim: decoder-only causal LM at 24 and 48 layers (the paper's 72 layers are not run, to fit ~3 h on 2 cores), every model at lr 5e-4 and 1e-3 (plus DeepNet at 1.2e-3 at 48 layers as in the paper), 64 hidden / 128 FFN, 1,000 steps of 2,048 tokens, on the English side of Multi30k (synthetic without DEEPNET_DATA).",
                                 "In-context accuracy is not reproduced (no benchmark data offline, and 64-wide models have no in-context ability).",
                                 "DeepNet here is the §IV Pre-LN DeepNet (Sub-LN, sqrt(log 2N) init) [assumed: the experiments come from the ICML 2023 paper [25]]."]),
         .paper: .runs(RunGrid(base: with(Base.reducedCausalLM) {

@@ -1,4 +1,5 @@
 import DeepNetEngine
+import Foundation
 import DeepNetHarness
 import Experiments
 import XCTest
@@ -115,5 +116,32 @@ final class RegistryTests: XCTestCase {
             for r in try Expansion.expand(e, profile: .smoke, environment: env) { smokeRuns.insert(r.runID) }
         }
         XCTAssertLessThanOrEqual(smokeRuns.count, 160)
+    }
+
+    /// The budget: every runnable `reduced` plan is estimated (CostModel, distinct runs, as `deepnet run
+    /// --dry-run` sums them with nothing cached) at no more than ~3 h — checked with synthetic data and with the real
+    /// data sets DEEPNET_DATA switches in (no data needed: the fingerprint is faked).
+    func testReducedPlansFitThreeHourBudget() throws {
+        let limit = 3.2 * 3600
+        let synthetic = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let real = HarnessEnvironment(dataRoot: URL(fileURLWithPath: "/nonexistent/deepnet-data"),
+                                      fingerprint: { spec, _ in "test:\(spec.dataset):\(spec.sourceLanguage)-\(spec.targetLanguage)" })
+        var over: [String] = []
+        var checked = 0
+        for e in try experimentRegistry().experiments {
+            if e.plan(.reduced).notRunReason != nil { continue }
+            for (name, env) in [("synthetic", synthetic), ("DEEPNET_DATA", real)] {
+                let runs = try Expansion.expand(e, profile: .reduced, environment: env)
+                XCTAssertFalse(runs.isEmpty, "\(e.id) reduced (\(name)) has no runs")
+                var seen = Set<String>()
+                let seconds = runs.filter { seen.insert($0.runID).inserted }.map { CostModel.estimate($0.config).seconds }.reduce(0, +)
+                if seconds > limit {
+                    over.append("\(e.id) (\(name)): \(CostModel.duration(seconds)) for \(seen.count) runs")
+                }
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 0)
+        XCTAssertTrue(over.isEmpty, "reduced plans estimated above 3.2 h: " + over.joined(separator: "; "))
     }
 }

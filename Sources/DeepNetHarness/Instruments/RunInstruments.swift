@@ -32,7 +32,8 @@ public final class RunInstruments {
     /// Loss used for landscapes.
     public var landscapeLoss: LandscapeLoss = .nll
     /// Parallel landscape evaluators (model copies); one per core by default.
-    public var landscapeWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Both cores by default; DEEPNET_THREADS caps it (the runner's `-j N` workers must not oversubscribe the CPU).
+    public var landscapeWorkers: Int = Parallel.threads
     public private(set) var lastRecordedStep: Int = -1
     /// Update count when the instruments were created: θ_0 of ‖ΔF‖ and of the bound is the model at this step
     /// (0 for a fresh run; the resume step if the executor resumed from a checkpoint — stored as `reference_step`).
