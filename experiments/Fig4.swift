@@ -23,7 +23,7 @@ let fig4 = Experiment(
         .reduced: .runs(RunGrid(base: Base.earlyStage(with(Base.reducedIWSLT) { $0.training.batchTokens = 512 }, steps: 100, every: 5),
                                 axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(24), L.depth(50), L.depth(100)])]),
                         data: RealData.iwslt,
-                        notes: ["The paper's own tiny configuration (64-128-2); depths 6/12/24/50/100; the first 100 steps (the linear warm-up to lr 1.5e-3) of 512-token batches, ‖ΔF‖ every 5 steps; IWSLT14-mini instead of full IWSLT-14."]),
+                        notes: ["The paper's own tiny configuration (64-128-2); depths 6/12/24/50/100; the first 100 steps (the linear warm-up to lr 1.5e-3) of 512-token batches, ‖ΔF‖ every 5 steps; IWSLT14-mini instead of full IWSLT-14.", "F is the final decoder hidden state (a LayerNorm output for Post-LN), so ‖ΔF‖ saturates near √(2d) ≈ 11 within ~15 steps for every deep model; the verdicts therefore compare the first recorded update (step 5), not the peak."]),
         .paper: .runs(RunGrid(base: Base.earlyStage(Base.paperTiny, steps: 1000, every: 10),
                               axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(24), L.depth(50), L.depth(100)])]),
                       notes: Base.paperIWSLTNotes + ["Paper text: 64-128-2 tiny Transformers, 6L-6L to 100L-100L. Not in the text: the intermediate depths (12/24/50 assumed) and the length of the early stage (1,000 steps assumed)."]),

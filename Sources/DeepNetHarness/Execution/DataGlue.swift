@@ -11,7 +11,8 @@ public enum DataGlue {
     public static func fingerprint(_ spec: DataSpec, dataRoot: URL?) throws -> String {
         var h = SHA256()
         h.update("pipeline=\(deepNetDataVersion);harness-data=1;dataset=\(spec.dataset);src=\(spec.sourceLanguage);tgt=\(spec.targetLanguage)")
-        if spec.dataset == "synthetic" { return "synthetic-" + h.hexDigest() }
+        // synthetic-v2: translation uses DeepNetData's embedded language pair (v1 was the harness's own).
+        if spec.dataset == "synthetic" { h.update(";synthetic-v2"); return "synthetic-" + h.hexDigest() }
         guard let root = dataRoot else {
             // Not available here (e.g. the paper profile's WMT data): the id is still stable for a dry run.
             return "unavailable-" + h.hexDigest()

@@ -20,6 +20,15 @@ public enum InstrumentSummaries {
         modelUpdate(rec).filter(\.isFinite).max()
     }
 
+    /// ‖ΔF‖ at the first recorded step after step 0: the update of the first optimizer steps, before the
+    /// LayerNorm-normalised output saturates (its distance from θ₀'s output is bounded by ≈ √(2d)·|γ| once the
+    /// two decorrelate, so peaks of deep models all end near that ceiling and no longer show depth).
+    public static func firstModelUpdate(_ rec: RunRecord) -> Double? {
+        guard let steps = arr(rec, .modelUpdate, "steps")?.values else { return nil }
+        let u = modelUpdate(rec)
+        return zip(steps, u).first { $0.0 > 0 && $0.1.isFinite }?.1
+    }
+
     /// Cumulative Theorem 2/3 bound per recorded step.
     public static func bound(_ rec: RunRecord) -> [Double] { arr(rec, .modelUpdate, "bound.total")?.values ?? [] }
 

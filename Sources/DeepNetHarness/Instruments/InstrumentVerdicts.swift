@@ -10,8 +10,9 @@
 //  fig3  [0] "w/o warm-up": peak ‖ΔF‖ ≥ 2× Post-LN's peak, and ‖ΔF‖ grows < 20% over the second half of the steps
 //        [1] "w/o warm-up": largest peak mean LN input (decoder) of the variants, and ≥ 1.5·√d
 //        [2] "w/o warm-up": smallest mean decoder-layer grad norm at the last recorded step
-//  fig4  [0] DeepNet: max/min of peak ‖ΔF‖ across depths ≤ 2
-//        [1] Post-LN: peak ‖ΔF‖ at the deepest ≥ 1.5× the shallowest, and a larger depth ratio than DeepNet's
+//  fig4  ‖ΔF‖ at the first recorded step after step 0 (not the peak: LN-normalised outputs saturate near √(2d))
+//        [0] DeepNet: max/min across depths ≤ 2
+//        [1] Post-LN: deepest ≥ 1.5× the shallowest, and a larger depth ratio than DeepNet's
 //  fig5  [0] Post-LN rougher at the deepest depth than at the shallowest, and DeepNet smoother than Post-LN at the deepest
 //        [1] Post-LN's share of PCA path length in the second half < DeepNet's at the deepest depth
 import Foundation
@@ -138,15 +139,19 @@ public enum InstrumentVerdicts {
     // MARK: fig4
     static func peaksByDepth(_ r: ExperimentResults, method: String) -> [(String, Double)] {
         numericLevels(r, "depth").compactMap { d in
-            rec(r, ["method": method, "depth": d]).flatMap(InstrumentSummaries.peakModelUpdate).map { (d, $0) }
+            rec(r, ["method": method, "depth": d]).flatMap(InstrumentSummaries.firstModelUpdate).map { (d, $0) }
         }
+    }
+    static func stepLabel(_ r: ExperimentResults) -> String {
+        guard let x = r.entries.compactMap(\.record).first, let s = InstrumentSummaries.arr(x, .modelUpdate, "steps")?.values.first(where: { $0 > 0 }) else { return "first recorded step" }
+        return "step \(Int(s))"
     }
 
     static func fig4DeepNetConstant(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
         let p = peaksByDepth(r, method: "DeepNet")
         guard p.count >= 2, let lo = p.map(\.1).min(), let hi = p.map(\.1).max(), lo > 0 else { return Verdicts.notRun(claim, "fewer than two depths") }
         return ClaimVerdict(claim, hi / lo <= 2 ? .reproduced : .notReproduced,
-                            "DeepNet peak ‖ΔF‖ by depth: " + p.map { "\($0.0) \(f($0.1))" }.joined(separator: ", ") + "; max/min \(f(hi / lo, 2)) (need ≤ 2)")
+                            "DeepNet ‖ΔF‖ at \(stepLabel(r)) by depth: " + p.map { "\($0.0) \(f($0.1))" }.joined(separator: ", ") + "; max/min \(f(hi / lo, 2)) (need ≤ 2)")
     }
 
     static func fig4PostLNGrows(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
@@ -155,7 +160,7 @@ public enum InstrumentVerdicts {
         let ratio = last / first
         let deepRatio = q.count >= 2 && q.first!.1 > 0 ? q.last!.1 / q.first!.1 : 1
         return ClaimVerdict(claim, ratio >= 1.5 && ratio > deepRatio ? .reproduced : .notReproduced,
-                            "Post-LN peak ‖ΔF‖ by depth: " + p.map { "\($0.0) \(f($0.1))" }.joined(separator: ", ")
+                            "Post-LN ‖ΔF‖ at \(stepLabel(r)) by depth: " + p.map { "\($0.0) \(f($0.1))" }.joined(separator: ", ")
                             + "; deepest/shallowest \(f(ratio, 2)) (need ≥ 1.5 and > DeepNet's \(f(deepRatio, 2)))")
     }
 
