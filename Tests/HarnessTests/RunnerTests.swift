@@ -10,7 +10,7 @@ func tinyExperiment(id: String = "tiny", steps: Int = 12, lr: Double = 1e-3) -> 
     var base = RunConfig()
     base.model = ModelConfig(architecture: .encoderDecoder, encoderLayers: 1, decoderLayers: 1, embedDim: 16, ffnDim: 32,
                              heads: 2, vocabSize: 40, maxPositions: 64, shareAllEmbeddings: true)
-    base.data.maxTokensPerSentence = 12
+    base.data.maxTokensPerSentence = 40   // the embedded synthetic pair: 4-20 words, several BPE pieces each
     base.data.evalSentences = 6
     base.optimizer.lr = lr
     base.optimizer.warmupUpdates = 4
@@ -157,6 +157,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertThrowsError(try ex.run())
         XCTAssertThrowsError(try ResultStore(root: root).read(run.runID))   // nothing half-written under the final name
         let resumed = try RunExecutor(spec: spec).run()
+        XCTAssertEqual(resumed.status, .ok, resumed.message ?? "")
         XCTAssertEqual(resumed.provenance.resumedCount, 1)
         XCTAssertEqual(resumed.curves.steps, Array(1...12))
         let log = try String(contentsOf: ResultStore(root: root).logFile(run.runID), encoding: .utf8)

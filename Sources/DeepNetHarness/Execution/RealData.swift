@@ -125,6 +125,9 @@ enum RealData {
             }
         }
         let train = encodePairs(split.train), valid = encodePairs(split.valid)
+        guard !train.isEmpty, !valid.isEmpty else {
+            throw DataUnavailable(message: "\(spec.dataset): data.maxTokensPerSentence = \(maxTok) leaves \(train.count) training and \(valid.count) validation pairs; raise it")
+        }
         let testN = spec.evalSentences == 0 ? split.test.count : min(spec.evalSentences, split.test.count)
         let test = Array(split.test.prefix(testN))
         let iwslt = spec.dataset == "iwslt14-mini"

@@ -183,6 +183,9 @@ public enum DataFactory {
             return zip(s.source, s.target).filter { x, y in !x.isEmpty && !y.isEmpty && x.count <= maxTok && y.count <= maxTok }
         }
         let train = try pairs("train"), valid = try pairs("valid")
+        guard !train.isEmpty, !valid.isEmpty else {
+            throw DataUnavailable(message: "synthetic: data.maxTokensPerSentence = \(maxTok) leaves \(train.count) training and \(valid.count) validation pairs (BPE \(max(50, c.model.vocabSize - 300)) merges); raise it (sentences have 4-20 words)")
+        }
         let test = try prepared.split("test"), refs = try prepared.references("test")
         let n = c.data.evalSentences == 0 ? test.count : min(c.data.evalSentences, test.count)
         return ExampleData(task: c.task, vocabSize: prepared.targetVocabulary.count,
