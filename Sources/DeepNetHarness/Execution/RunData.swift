@@ -173,10 +173,10 @@ public enum DataFactory {
         // The embedded pair is always `src-tgt`; experiments that name other pairs (table2's en-de / en-fr stand-ins)
         // get a different language of the same grammar, drawn from a seed derived from their names.
         let named = "\(c.data.sourceLanguage)-\(c.data.targetLanguage)"
-        let seed: UInt64 = named == "src-tgt" ? 1 : SHA256.hash(named).utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) }
-        let pair = LanguagePair("src", "tgt")
-        let ds = try DataSetRegistry.load("synthetic", options: DataSetOptions(pair: pair, seed: seed))
-        let prepared = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: max(50, c.model.vocabSize - 300)))
+        let seed: UInt64 = named == "src-tgt" ? 1 : languageSeed(c)
+        let merges = max(50, c.model.vocabSize - 300)
+        let ds = try DataSetRegistry.load("synthetic", options: DataSetOptions(pair: LanguagePair("src", "tgt"), seed: seed))
+        let prepared = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: merges))
         let maxTok = c.data.maxTokensPerSentence
         func pairs(_ name: String) throws -> [([Int32], [Int32])] {
             let s = try prepared.split(name)
@@ -184,15 +184,20 @@ public enum DataFactory {
         }
         let train = try pairs("train"), valid = try pairs("valid")
         guard !train.isEmpty, !valid.isEmpty else {
-            throw DataUnavailable(message: "synthetic: data.maxTokensPerSentence = \(maxTok) leaves \(train.count) training and \(valid.count) validation pairs (BPE \(max(50, c.model.vocabSize - 300)) merges); raise it (sentences have 4-20 words)")
+            throw DataUnavailable(message: "synthetic: data.maxTokensPerSentence = \(maxTok) leaves \(train.count) training and \(valid.count) validation pairs (BPE \(merges) merges); raise it (sentences have 4-20 words)")
         }
         let test = try prepared.split("test"), refs = try prepared.references("test")
         let n = c.data.evalSentences == 0 ? test.count : min(c.data.evalSentences, test.count)
         return ExampleData(task: c.task, vocabSize: prepared.targetVocabulary.count,
-                           summary: "synthetic (DeepNetData embedded pair, \(named), seed \(seed)): \(train.count) train / \(valid.count) valid / \(n) test, BPE \(max(50, c.model.vocabSize - 300)) merges, vocabulary \(prepared.targetVocabulary.count)",
+                           summary: "synthetic (DeepNetData embedded pair, \(named), seed \(seed)): \(train.count) train / \(valid.count) valid / \(n) test, BPE \(merges) merges, vocabulary \(prepared.targetVocabulary.count)",
                            train: train, valid: Array(valid.prefix(max(64, c.training.evalBatches * 64))),
                            testSources: Array(test.source.prefix(n)), testReferences: Array(refs.prefix(n)),
                            batchTokens: c.training.batchTokens, seed: UInt64(c.training.seed), detokenize: { prepared.detokenize($0) })
+    }
+
+    /// A seed that is a function of the run's language names only (each named pair is its own language).
+    static func languageSeed(_ c: RunConfig) -> UInt64 {
+        SHA256.hash("\(c.data.sourceLanguage)-\(c.data.targetLanguage)").utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) }
     }
 
     /// Language modelling on `synthetic`: source = random token sequences (Zipf-like), target = the source reversed
@@ -201,7 +206,7 @@ public enum DataFactory {
     static func synthetic(_ c: RunConfig) -> RunData {
         let v = c.model.vocabSize
         let content = max(2, v - Int(Tok.firstContent))
-        let langSeed = UInt64(truncatingIfNeeded: SHA256.hash("\(c.data.sourceLanguage)-\(c.data.targetLanguage)").utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) })
+        let langSeed = languageSeed(c)
         var gen = DataRandom(seed: langSeed)
         let maxLen = max(3, min(c.data.maxTokensPerSentence - 1, 30))
         // Zipf-like sampling table

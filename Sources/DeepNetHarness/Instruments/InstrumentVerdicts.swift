@@ -137,7 +137,7 @@ public enum InstrumentVerdicts {
     }
 
     // MARK: fig4
-    static func peaksByDepth(_ r: ExperimentResults, method: String) -> [(String, Double)] {
+    static func firstUpdatesByDepth(_ r: ExperimentResults, method: String) -> [(String, Double)] {
         numericLevels(r, "depth").compactMap { d in
             rec(r, ["method": method, "depth": d]).flatMap(InstrumentSummaries.firstModelUpdate).map { (d, $0) }
         }
@@ -148,14 +148,14 @@ public enum InstrumentVerdicts {
     }
 
     static func fig4DeepNetConstant(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
-        let p = peaksByDepth(r, method: "DeepNet")
+        let p = firstUpdatesByDepth(r, method: "DeepNet")
         guard p.count >= 2, let lo = p.map(\.1).min(), let hi = p.map(\.1).max(), lo > 0 else { return Verdicts.notRun(claim, "fewer than two depths") }
         return ClaimVerdict(claim, hi / lo <= 2 ? .reproduced : .notReproduced,
                             "DeepNet ‖ΔF‖ at \(stepLabel(r)) by depth: " + p.map { "\($0.0) \(f($0.1))" }.joined(separator: ", ") + "; max/min \(f(hi / lo, 2)) (need ≤ 2)")
     }
 
     static func fig4PostLNGrows(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
-        let p = peaksByDepth(r, method: "Post-LN"), q = peaksByDepth(r, method: "DeepNet")
+        let p = firstUpdatesByDepth(r, method: "Post-LN"), q = firstUpdatesByDepth(r, method: "DeepNet")
         guard p.count >= 2, let first = p.first?.1, let last = p.last?.1, first > 0 else { return Verdicts.notRun(claim, "fewer than two depths") }
         let ratio = last / first
         let deepRatio = q.count >= 2 && q.first!.1 > 0 ? q.last!.1 / q.first!.1 : 1
