@@ -28,7 +28,7 @@ let table5 = Experiment(
             Level("shallow-wide Pre-LN", paperKey: "M2M-100", [.set(\.model.method, Method.preLN), .set(\.model.embedDim, 64), .set(\.model.ffnDim, 128)]),
             Level("deep-narrow DeepNet", paperKey: "DeepNet", [.set(\.model.method, Method.deepNorm), .set(\.model.encoderLayers, 4), .set(\.model.decoderLayers, 4)]),
         ])]), notes: ["Synthetic data; the stand-in's two shapes at tiny size."]),
-        // 1,000 instead of 2,000 steps to fit the ~3 h budget (was 5.1 h); the same as table3/fig8, whose DeepNet
+        // 1,000 instead of 2,000 steps to fit the ~3 h budget (was 5.1 h); the same as table3, whose DeepNet
         // 100L-100L run this one is.
         .reduced: .runs(RunGrid(base: with(Base.reducedTranslation) { $0.training.steps = 1000 }, axes: [Axis("model", [
             Level("Pre-LN 12L-12L d256", paperKey: "M2M-100", [
@@ -38,7 +38,7 @@ let table5 = Experiment(
                 .set(\.model.method, Method.deepNorm), .set(\.model.encoderLayers, 100), .set(\.model.decoderLayers, 100)]),
         ])]), data: RealData.multilingual,
                         notes: ["Stand-in, not a reproduction: M2M-100 is a published 12B model trained on 7.5B pairs, and the 3.2B DeepNet needs 5.2 ZFLOPs.",
-                                "Tests the same claim at 2-core scale: a deep and narrow DeepNet (100L-100L, 64 hidden, 8.2M non-embedding parameters) against a shallow and wide Pre-LN Transformer (12L-12L, 256 hidden, 22M, the M2M-100 architecture family) with ~2.7× its parameters, 1,000 steps of 2,048 target tokens each on the Tatoeba multilingual stand-in. The DeepNet run is shared with table3 and fig8 (same resolved configuration)."]),
+                                "Tests the same claim at 2-core scale: a deep and narrow DeepNet (100L-100L, 64 hidden, 8.2M non-embedding parameters) against a shallow and wide Pre-LN Transformer (12L-12L, 256 hidden, 22M, the M2M-100 architecture family) with ~2.7× its parameters, 1,000 steps of 2,048 target tokens each on the Tatoeba multilingual stand-in. The DeepNet run is shared with table3 (same resolved configuration)."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
             $0.data.dataset = "ccmatrix-102"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
             $0.model.vocabSize = 128000; $0.model.dropout = 0.1
