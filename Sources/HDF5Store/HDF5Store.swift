@@ -21,12 +21,26 @@ import Glibc
 /// (and therefore closed by `deinit`) while the lock is held cannot deadlock.
 enum HDF5Lock {
     static let lock = NSRecursiveLock()
+    /// Runs once, before the first HDF5 call initialises the library: no atexit handler. When a write fails
+    /// (EFBIG, ENOSPC), H5Fclose fails too and HDF5 keeps the file open with dirty metadata; its atexit handler
+    /// then flushes that file again at process exit and segfaults — turning a clean, reported error into a crash.
+    /// Every file we write is closed explicitly (and written atomically), so nothing is lost by skipping it.
+    private static let libraryPrepared: Void = { _ = H5dont_atexit() }()
     static func run<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
+        _ = libraryPrepared
         // The automatic error printer is per thread in thread-safe builds: silence it on whatever thread we are on.
         chdf5_silence_errors()
         return try body()
+    }
+}
+
+/// The HDF5 library this process is linked against, e.g. "1.10.8" (for provenance records).
+public var hdf5LibraryVersion: String? {
+    HDF5Lock.run {
+        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
+        return H5get_libversion(&a, &b, &c) >= 0 ? "\(a).\(b).\(c)" : nil
     }
 }
 

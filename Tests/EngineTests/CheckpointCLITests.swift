@@ -54,6 +54,32 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertEqual(try f.stringAttribute("method"), "deepnorm")
     }
 
+    /// A write that fails half-way (here: the file-size limit, EFBIG) is a reported error with exit status 1, the
+    /// previous output intact and no temporary file left — not a segfault in HDF5's exit handler (it used to be:
+    /// the failed close left the file open in HDF5, which flushed it again at exit).
+    func testFailedWriteIsAReportedErrorNotACrash() throws {
+        let fx = Self.fixtures.appendingPathComponent("golden_post-ln.h5").path
+        let out = dir.appendingPathComponent("out.h5")
+        try Data("previous".utf8).write(to: out)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // SIGXFSZ ignored so that the write fails with EFBIG instead of killing the process; the limit (a few
+        // KiB whatever the shell's block unit) is far below the ~300 KB the gradients need.
+        p.arguments = ["-c", "trap '' XFSZ; ulimit -f 16; exec \"$0\" forward-backward --checkpoint \"$1\" --batch \"$1\" --output \"$2\"",
+                       try deepnet().path, fx, out.path]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, "killed by signal \(p.terminationStatus): \(e)")
+        XCTAssertEqual(p.terminationStatus, 1, e)
+        XCTAssertTrue(e.contains("out.h5"), "the error should name the output file: \(e)")
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), "previous")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["out.h5"], "temporary files left behind")
+    }
+
     func testBadInputsFailCleanlyWithoutOutput() throws {
         let fx = Self.fixtures.appendingPathComponent("golden_post-ln.h5").path
         let out = dir.appendingPathComponent("out.h5")

@@ -1,8 +1,8 @@
 // Provenance of a run: git commit and dirty flag, engine version, threads, CPU model, library versions, times.
 import CBLAS
-import CHDF5
 import DeepNetEngine
 import Foundation
+import HDF5Store
 
 public let harnessVersion = "deepnet-harness-1"
 
@@ -24,8 +24,7 @@ extension Provenance {
         p.harnessVersion = DeepNetHarness.harnessVersion
         p.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"
         p.cpuModel = cpuModel()
-        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0
-        if H5get_libversion(&a, &b, &c) >= 0 { p.hdf5Version = "\(a).\(b).\(c)" }
+        if let v = hdf5LibraryVersion { p.hdf5Version = v }
         if let cfg = openblas_get_config() { p.openblasConfig = String(cString: cfg).trimmingCharacters(in: .whitespaces) }
         #if swift(>=6.3)
         p.swiftVersion = "6.3+"
