@@ -70,5 +70,6 @@ func logFitVerdict(_ r: ExperimentResults) -> ClaimVerdict {
     }
     guard let fit = LogFit.fit(pts) else { return Verdicts.notRun(claim, "fewer than three converged depths") }
     let ev = "A = \(Verdicts.fmt(fit.a, 3)), B = \(Verdicts.fmt(fit.b, 3)), R² = \(Verdicts.fmt(fit.r2, 3)) over \(pts.count) depths"
+    if let v = Verdicts.bleuTooLowToCompare(claim, metric: .bleu, values: pts.map(\.1), evidence: ev) { return v }
     return ClaimVerdict(claim, fit.a > 0 && fit.r2 >= 0.8 ? .reproduced : .notReproduced, ev)
 }

@@ -72,5 +72,8 @@ func unstableOrWorst(_ r: ExperimentResults, claim: String, axis: String, level:
     guard let mine = rec.metrics.bleu else { return Verdicts.notRun(claim, "no BLEU recorded") }
     let worst = all.min { $0.1 < $1.1 }
     let ev = all.map { "\($0.0): \(Verdicts.fmt($0.1))" }.joined(separator: ", ")
+    // A diverged neighbour does not decide this claim (only this level's own divergence does), so the BLEU floor
+    // applies to the converged runs compared here.
+    if let v = Verdicts.bleuTooLowToCompare(claim, metric: .bleu, values: all.map(\.1), evidence: "BLEU along \(axis): \(ev)") { return v }
     return ClaimVerdict(claim, worst.map { $0.1 >= mine } ?? false ? .reproduced : .notReproduced, "BLEU along \(axis): \(ev)")
 }

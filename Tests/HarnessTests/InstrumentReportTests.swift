@@ -84,4 +84,34 @@ final class InstrumentReportTests: XCTestCase {
         XCTAssertEqual(out?.1.count, 1)
         XCTAssertTrue(out!.0.contains("bootstrap CI"))
     }
+
+    /// BLEU orderings among barely trained runs (all below `Verdicts.minimumComparableBLEU`) are "inconclusive";
+    /// the same comparisons above the floor, or against a diverged run, still decide the claim.
+    func testLowBLEUComparisonsAreInconclusive() {
+        func rec(_ bleu: Double, _ status: RunStatus = .ok) -> RunRecord {
+            var m = FinalMetrics(); m.bleu = status == .ok ? bleu : nil
+            return RunRecord(runID: UUID().uuidString, config: RunConfig(), dataFingerprint: "", engineNumericsVersion: "",
+                             status: status, metrics: m)
+        }
+        func results(_ pts: [(String, Double, RunStatus)]) -> ExperimentResults {
+            ExperimentResults(experiment: experiment("fig8"), profile: .reduced, axes: ["layers"],
+                              entries: pts.map { entry(["layers": $0.0], rec($0.1, $0.2)) })
+        }
+        let low = results([("6", 0.35, .ok), ("12", 0.40, .ok), ("24", 0.31, .ok)])
+        let high = results([("6", 20.35, .ok), ("12", 20.40, .ok), ("24", 20.31, .ok)])
+        let better = { (r: ExperimentResults) in
+            Verdicts.better(r, claim: "c", metric: .bleu, a: ["layers": "12"], than: [["layers": "6"], ["layers": "24"]]).status
+        }
+        XCTAssertEqual(better(low), .inconclusive)
+        XCTAssertEqual(better(high), .reproduced)
+        XCTAssertEqual(better(results([("6", 0.35, .diverged), ("12", 0.40, .ok), ("24", 0.31, .diverged)])), .reproduced)
+        XCTAssertEqual(Verdicts.improvesAlong(low, claim: "c", metric: .bleu, axis: "layers").status, .inconclusive)
+        XCTAssertEqual(Verdicts.improvesAlong(high, claim: "c", metric: .bleu, axis: "layers").status, .notReproduced)
+        XCTAssertEqual(InstrumentVerdicts.scalingLaw(low).status, .inconclusive)
+        XCTAssertEqual(InstrumentVerdicts.scalingLaw(high).status, .notReproduced)
+        // Validation loss has no floor.
+        XCTAssertNil(Verdicts.bleuTooLowToCompare("c", metric: .validLoss, values: [0.1], evidence: ""))
+        XCTAssertEqual(ReportRenderer.overallStatus([ClaimVerdict("a", .reproduced, ""), ClaimVerdict("b", .inconclusive, "")]), "partly reproduced")
+        XCTAssertEqual(ReportRenderer.overallStatus([ClaimVerdict("b", .inconclusive, ""), ClaimVerdict("c", .notRun, "")]), "inconclusive")
+    }
 }

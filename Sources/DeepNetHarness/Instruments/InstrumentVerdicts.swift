@@ -198,8 +198,9 @@ public enum InstrumentVerdicts {
             return Verdicts.notRun(claim, "fewer than three converged depths with \(metric.title)")
         }
         let lo = fit.bootstrapIntervalA.first ?? fit.tIntervalA[0]
-        return ClaimVerdict(claim, fit.a > 0 && lo > 0 ? .reproduced : .notReproduced,
-                            fit.formula(metric: metric.title) + "; 95 % bootstrap CI of A [\(f(fit.bootstrapIntervalA.first)), \(f(fit.bootstrapIntervalA.last))], t CI [\(f(fit.tIntervalA[0])), \(f(fit.tIntervalA[1]))]")
+        let ev = fit.formula(metric: metric.title) + "; 95 % bootstrap CI of A [\(f(fit.bootstrapIntervalA.first)), \(f(fit.bootstrapIntervalA.last))], t CI [\(f(fit.tIntervalA[0])), \(f(fit.tIntervalA[1]))]"
+        if let v = Verdicts.bleuTooLowToCompare(claim, metric: metric, values: pts.map(\.1), evidence: ev) { return v }
+        return ClaimVerdict(claim, fit.a > 0 && lo > 0 ? .reproduced : .notReproduced, ev)
     }
 
     /// (total layers, metric) of converged runs.

@@ -201,6 +201,9 @@ public enum Render: Sendable {
 public enum VerdictStatus: String, Sendable, Codable {
     case reproduced
     case notReproduced = "not reproduced"
+    /// The runs finished but cannot decide the claim (e.g. every BLEU compared is at the level of a barely
+    /// trained model, where orderings are noise).
+    case inconclusive
     case notRun = "not run"
 }
 

@@ -16,6 +16,9 @@ public enum ReportRenderer {
         if vs.contains(where: { $0.status == .notReproduced }) {
             return vs.contains(where: { $0.status == .reproduced }) ? "partly reproduced" : "not reproduced"
         }
+        if vs.contains(where: { $0.status == .inconclusive }) {
+            return vs.contains(where: { $0.status == .reproduced }) ? "partly reproduced" : "inconclusive"
+        }
         return "partly run"
     }
 
@@ -397,12 +400,11 @@ public enum ReportRenderer {
     public static func index(_ items: [RenderedReport], experiments: [Experiment], results: [ExperimentResults]) -> String {
         var md = "# DeepNet reproduction: reports\n\n"
         md += "One report per table and figure of \"DeepNet: Scaling Transformers to 1,000 Layers\" (Wang et al., TPAMI 2024), rendered by `deepnet report --all` from the results folder only. Status is computed by each experiment's verdict function over its results.\n\n"
-        md += "| experiment | paper | title | profile | runs | status | claims (reproduced / not reproduced / not run) |\n|---|---|---|---|---|---|---|\n"
+        md += "| experiment | paper | title | profile | runs | status | claims (reproduced / not reproduced / inconclusive / not run) |\n|---|---|---|---|---|---|---|\n"
         for (i, e) in experiments.enumerated() {
             let rep = items[i], res = results[i]
-            let n = (rep.verdicts.filter { $0.status == .reproduced }.count, rep.verdicts.filter { $0.status == .notReproduced }.count,
-                     rep.verdicts.filter { $0.status == .notRun }.count)
-            md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.0) / \(n.1) / \(n.2) |\n"
+            let n = [VerdictStatus.reproduced, .notReproduced, .inconclusive, .notRun].map { s in rep.verdicts.filter { $0.status == s }.count }
+            md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.map(String.init).joined(separator: " / ")) |\n"
         }
         md += "\nRegenerate with `deepnet report --all` (reduced results in `results/reduced`) or `make smoke` for the CI profile.\n"
         return md

@@ -41,6 +41,18 @@ public enum Verdicts {
 
     public static func notRun(_ claim: String, _ reason: String) -> ClaimVerdict { ClaimVerdict(claim, .notRun, reason) }
 
+    /// Below this corpus BLEU a model is barely trained: on a 200-sentence test set, differences of a point or
+    /// two between such runs are noise (and loss and BLEU can rank them in opposite orders), so BLEU orderings
+    /// among runs that all score below it are reported as "inconclusive", not as evidence either way.
+    public static let minimumComparableBLEU = 5.0
+
+    /// "inconclusive" when `metric` is BLEU and every value compared is below `minimumComparableBLEU`.
+    public static func bleuTooLowToCompare(_ claim: String, metric: Metric, values: [Double], evidence: String) -> ClaimVerdict? {
+        guard metric == .bleu, !values.isEmpty, values.allSatisfy({ $0 < minimumComparableBLEU }) else { return nil }
+        return ClaimVerdict(claim, .inconclusive,
+                            evidence + " — every BLEU is below \(fmt(minimumComparableBLEU, 0)) (barely trained models): too low to rank")
+    }
+
     /// The level `level` of `axis` converges (status ok) at every level of `across`.
     public static func convergesEverywhere(_ r: ExperimentResults, claim: String, axis: String, level: String,
                                            fixed: [String: String] = [:]) -> ClaimVerdict {
@@ -105,16 +117,21 @@ public enum Verdicts {
         }
         var parts: [String] = [describe(ea, metric: metric)]
         var ok = true
+        var compared = [va]
         for b in bs {
             for eb in r.entries(b) {
                 guard let rb = eb.record else { continue }
                 parts.append(describe(eb, metric: metric))
                 guard rb.status == .ok, let vb = rb.value(metric) else { continue }
+                compared.append(vb)
                 let diff = metric.higherIsBetter ? va - vb : vb - va
                 if orEqual ? diff < -tolerance : diff <= tolerance { ok = false }
             }
         }
-        return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, parts.joined(separator: "; "))
+        let ev = parts.joined(separator: "; ")
+        // Only when every compared run converged: a diverged competitor decides the claim whatever the BLEU.
+        if compared.count == parts.count, let v = bleuTooLowToCompare(claim, metric: metric, values: compared, evidence: ev) { return v }
+        return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, ev)
     }
 
     /// `metric` of the runs matching `selector`, ordered by the numeric value of `axis`, improves (BLEU rises,
@@ -135,8 +152,9 @@ public enum Verdicts {
         let sign = metric.higherIsBetter ? 1.0 : -1.0
         var ok = sign * (pts.last!.1 - pts.first!.1) > 0
         for i in 1..<pts.count where sign * (pts[i].1 - pts[i - 1].1) < -tolerance { ok = false }
-        let ev = pts.map { "\($0.2): \(fmt($0.1))" }.joined(separator: ", ")
-        return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, "\(metric.title) along \(axis): \(ev)")
+        let ev = "\(metric.title) along \(axis): " + pts.map { "\($0.2): \(fmt($0.1))" }.joined(separator: ", ")
+        if let v = bleuTooLowToCompare(claim, metric: metric, values: pts.map(\.1), evidence: ev) { return v }
+        return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, ev)
     }
 
     /// Agreement of converged/diverged status with a paper table laid out as rows = levels of `rows`
