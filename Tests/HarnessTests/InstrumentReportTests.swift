@@ -110,7 +110,7 @@ final class InstrumentReportTests: XCTestCase {
         XCTAssertEqual(InstrumentVerdicts.scalingLaw(low).status, .inconclusive)
         XCTAssertEqual(InstrumentVerdicts.scalingLaw(high).status, .notReproduced)
         // Validation loss has no floor.
-        XCTAssertNil(Verdicts.bleuTooLowToCompare("c", metric: .validLoss, values: [0.1], evidence: ""))
+        XCTAssertNil(Verdicts.bleuTooLowToCompare("c", metric: .bestValidLoss, values: [0.1], evidence: ""))
         XCTAssertEqual(ReportRenderer.overallStatus([ClaimVerdict("a", .reproduced, ""), ClaimVerdict("b", .inconclusive, "")]), "partly reproduced")
         XCTAssertEqual(ReportRenderer.overallStatus([ClaimVerdict("b", .inconclusive, ""), ClaimVerdict("c", .notRun, "")]), "inconclusive")
     }

@@ -85,7 +85,7 @@ public enum ReportRenderer {
             let plan = e.plan(p)
             for n in plan.notes { md += "- \(n)\n" }
             if !plan.notes.isEmpty { md += "\n" }
-            if let base = r.baseConfig { md += configTable(base) }
+            if let base = r.baseConfig { md += configTable(base, dataUsed: dataUsed(r)) }
             md += "\nVariants (what each level changes from the base):\n\n"
             for (i, ax) in r.axes.enumerated() {
                 var seen: [String] = []
@@ -149,7 +149,19 @@ public enum ReportRenderer {
         return order.filter { common.contains($0) && !(others.count > 0 && sharedWithAll.contains($0)) }
     }
 
-    static func configTable(_ c: JSONValue) -> String {
+    /// The data sets the recorded runs actually trained on ("multi30k (en→fr)"), which differ from the plan's base
+    /// (synthetic) when the runs were made with DEEPNET_DATA set; nil when no run is recorded.
+    static func dataUsed(_ r: ExperimentResults) -> String? {
+        var seen: [String] = []
+        for e in r.entries {
+            guard let d = e.record?.config.data else { continue }
+            let s = "\(d.dataset) (\(d.sourceLanguage)→\(d.targetLanguage))"
+            if !seen.contains(s) { seen.append(s) }
+        }
+        return seen.isEmpty ? nil : seen.joined(separator: ", ")
+    }
+
+    static func configTable(_ c: JSONValue, dataUsed: String? = nil) -> String {
         func g(_ path: String) -> String {
             var v: JSONValue? = c
             for k in path.split(separator: ".") { v = v?[String(k)] }
@@ -169,7 +181,7 @@ public enum ReportRenderer {
             ("hidden / FFN / heads", "\(g("model.embedDim")) / \(g("model.ffnDim")) / \(g("model.heads"))"),
             ("vocabulary (BPE target size)", g("model.vocabSize")),
             ("dropout / label smoothing", "\(g("model.dropout")) / \(g("model.labelSmoothing"))"),
-            ("data", "\(g("data.dataset")) (\(g("data.sourceLanguage"))→\(g("data.targetLanguage"))), ≤ \(g("data.maxTokensPerSentence")) tokens per sentence"),
+            ("data", "\(dataUsed ?? "\(g("data.dataset")) (\(g("data.sourceLanguage"))→\(g("data.targetLanguage")))"), ≤ \(g("data.maxTokensPerSentence")) tokens per sentence"),
             ("optimizer", "\(g("optimizer.kind")) β = (\(g("optimizer.betas"))), eps \(g("optimizer.eps")), weight decay \(g("optimizer.weightDecay")), clip \(g("optimizer.clipNorm"))"),
             ("learning rate", "\(g("optimizer.lr")), \(g("optimizer.schedule")), warm-up \(g("optimizer.warmupUpdates")) steps from \(g("optimizer.warmupInitLR"))"),
             ("batch / steps", "\(g("training.batchTokens")) target tokens × \(g("training.steps")) steps"),
