@@ -67,6 +67,14 @@ final class InstrumentReportTests: XCTestCase {
             let out = InstrumentFigures.render(m, r, series: "variant", panels: nil, logY: true, figureBase: "f")
             XCTAssertFalse(out?.1.isEmpty ?? true, "\(m)")
         }
+        // Claim 1 reads the first recorded update, not the peak: Post-LN catches up to the same ceiling later.
+        func updatesOnly(_ a: [Double], _ b: [Double]) -> ClaimVerdict {
+            let r = ExperimentResults(experiment: experiment("fig3"), profile: .smoke, axes: ["variant"], entries: [
+                entry(["variant": "Post-LN w/o warm-up"], record(updates: a)), entry(["variant": "Post-LN"], record(updates: b))])
+            return InstrumentVerdicts.verdicts(r, [("a", .modelUpdate)])[0]
+        }
+        XCTAssertEqual(updatesOnly([0, 10, 10.5, 10.6, 10.7], [0, 2, 9, 10.8, 11]).status, .reproduced)
+        XCTAssertEqual(updatesOnly([0, 10, 10.5, 10.6, 10.7], [0, 6, 10, 10.5, 10.6]).status, .notReproduced)
     }
 
     func testScalingLawVerdictAndPlot() {
