@@ -64,12 +64,12 @@ let fig8 = Experiment(
 func logFitVerdict(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "BLEU follows A·ln(depth) + B with A > 0 (R² ≥ 0.8)."
     if let v = Verdicts.requireRuns(r, claim) { return v }
-    let pts: [(Double, Double)] = r.entries.compactMap { e in
-        guard let rec = e.record, rec.status == .ok, let b = rec.metrics.bleu, let l = e.coordinates["layers"] else { return nil }
-        return (log(Verdicts.numericValue(l)), b)
+    // The same points and least squares as the scaling-law instrument (no bootstrap: only A and R² are read).
+    let pts = InstrumentVerdicts.scalingPoints(r, axis: "layers", metric: .bleu)
+    guard pts.count >= 3, let fit = try? ScalingLaw.fit(depths: pts.map(\.0), values: pts.map(\.1), bootstrapSamples: 0) else {
+        return Verdicts.notRun(claim, "fewer than three converged depths")
     }
-    guard let fit = LogFit.fit(pts) else { return Verdicts.notRun(claim, "fewer than three converged depths") }
-    let ev = "A = \(Verdicts.fmt(fit.a, 3)), B = \(Verdicts.fmt(fit.b, 3)), R² = \(Verdicts.fmt(fit.r2, 3)) over \(pts.count) depths"
+    let ev = "A = \(Verdicts.fmt(fit.a, 3)), B = \(Verdicts.fmt(fit.b, 3)), R² = \(Verdicts.fmt(fit.rSquared, 3)) over \(pts.count) depths"
     if let v = Verdicts.bleuTooLowToCompare(claim, metric: .bleu, values: pts.map(\.1), evidence: ev) { return v }
-    return ClaimVerdict(claim, fit.a > 0 && fit.r2 >= 0.8 ? .reproduced : .notReproduced, ev)
+    return ClaimVerdict(claim, fit.a > 0 && fit.rSquared >= 0.8 ? .reproduced : .notReproduced, ev)
 }

@@ -88,8 +88,8 @@ final class CoreTests: XCTestCase {
     }
 
     func testLogFitAndNumericLabels() {
-        let fit = LogFit.fit([(log(12), 24.5), (log(24), 26.2), (log(48), 27.7)])!
-        XCTAssertGreaterThan(fit.a, 2); XCTAssertGreaterThan(fit.r2, 0.99)
+        let fit = try! ScalingLaw.fit(depths: [12, 24, 48], values: [24.5, 26.2, 27.7], bootstrapSamples: 0)
+        XCTAssertGreaterThan(fit.a, 2); XCTAssertGreaterThan(fit.rSquared, 0.99)
         XCTAssertEqual(Verdicts.numericValue("18L-18L"), 36)
         XCTAssertEqual(Verdicts.numericValue("24L"), 24)
         XCTAssertEqual(Verdicts.numericValue("1.2e-3"), 0.0012)

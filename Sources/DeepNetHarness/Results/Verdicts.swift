@@ -118,11 +118,12 @@ public enum Verdicts {
         var parts: [String] = [describe(ea, metric: metric)]
         var ok = true
         var compared = [va]
+        var allConverged = true
         for b in bs {
             for eb in r.entries(b) {
                 guard let rb = eb.record else { continue }
                 parts.append(describe(eb, metric: metric))
-                guard rb.status == .ok, let vb = rb.value(metric) else { continue }
+                guard rb.status == .ok, let vb = rb.value(metric) else { allConverged = false; continue }
                 compared.append(vb)
                 let diff = metric.higherIsBetter ? va - vb : vb - va
                 if orEqual ? diff < -tolerance : diff <= tolerance { ok = false }
@@ -130,7 +131,7 @@ public enum Verdicts {
         }
         let ev = parts.joined(separator: "; ")
         // Only when every compared run converged: a diverged competitor decides the claim whatever the BLEU.
-        if compared.count == parts.count, let v = bleuTooLowToCompare(claim, metric: metric, values: compared, evidence: ev) { return v }
+        if allConverged, let v = bleuTooLowToCompare(claim, metric: metric, values: compared, evidence: ev) { return v }
         return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, ev)
     }
 
