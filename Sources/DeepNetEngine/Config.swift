@@ -3,7 +3,9 @@ import Foundation
 
 /// Bump whenever a change alters any number the engine produces (init, kernels, RNG streams, optimizer).
 /// Run-identity hashes include it, so cached results are invalidated when the numerics change.
-public var engineNumericsVersion: String { "engine-numerics-1" }
+/// 2: matrix products in shape-determined blocks on single-threaded OpenBLAS (GEMM.swift), so results no longer
+///    depend on the thread count; the last bits of every product differ from version 1's.
+public var engineNumericsVersion: String { "engine-numerics-2" }
 
 public enum Architecture: String, Codable, CaseIterable, Sendable {
     case encoderDecoder = "encoder-decoder", encoderOnly = "encoder-only", decoderOnly = "decoder-only"

@@ -3,7 +3,8 @@
 // outputs (and the caches backward needs); backward functions ACCUMULATE (+=) into input and parameter
 // gradients, so callers zero gradient buffers first. Loops that split work across threads use
 // `Parallel.forRanges` with a static partition and per-element arithmetic that does not depend on the
-// partition, so results are bit-identical for a given BLAS thread count.
+// partition, and products go through `GEMM.multiply` (shape-determined blocks, single-threaded BLAS), so results
+// are bit-identical whatever the thread count.
 import CBLAS
 import Foundation
 
@@ -60,19 +61,19 @@ public func linearForward(_ out: FloatPtr, _ inp: FloatPtr, _ weight: FloatPtr, 
         for r in 0..<rows { (out + r * outDim).update(from: bias, count: outDim) }
         beta = 1
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim),
-                1, inp, Int32(inDim), weight, Int32(inDim), beta, out, Int32(outDim))
+    GEMM.multiply(transA: false, transB: true, m: rows, n: outDim, k: inDim, alpha: 1, a: inp, lda: inDim,
+                  b: weight, ldb: inDim, beta: beta, c: out, ldc: outDim)
 }
 
 /// dinp[R, C] += dout[R, OC]·weight;  dweight[OC, C] += doutᵀ·inp;  dbias[OC] += Σ_r dout[r, :]
 public func linearBackward(dinp: FloatPtr?, dweight: FloatPtr, dbias: FloatPtr?, dout: FloatPtr, inp: FloatPtr,
                            weight: FloatPtr, rows: Int, inDim: Int, outDim: Int) {
     if let dinp {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inDim), Int32(outDim),
-                    1, dout, Int32(outDim), weight, Int32(inDim), 1, dinp, Int32(inDim))
+        GEMM.multiply(transA: false, transB: false, m: rows, n: inDim, k: outDim, alpha: 1, a: dout, lda: outDim,
+                      b: weight, ldb: inDim, beta: 1, c: dinp, ldc: inDim)
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outDim), Int32(inDim), Int32(rows),
-                1, dout, Int32(outDim), inp, Int32(inDim), 1, dweight, Int32(inDim))
+    GEMM.multiply(transA: true, transB: false, m: outDim, n: inDim, k: rows, alpha: 1, a: dout, lda: outDim,
+                  b: inp, ldb: inDim, beta: 1, c: dweight, ldc: inDim)
     if let dbias { columnSumAccumulate(dbias, dout, rows: rows, cols: outDim) }
 }
 

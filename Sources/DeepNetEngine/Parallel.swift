@@ -1,4 +1,5 @@
-// Deterministic data parallelism for element-wise and attention loops (never around BLAS calls).
+// Deterministic data parallelism for element-wise and attention loops, and for the blocks of `GEMM.multiply`
+// (each block a single-threaded BLAS call; OpenBLAS never threads by itself).
 import Foundation
 
 public enum Parallel {

@@ -22,7 +22,9 @@ extension Provenance {
         p.gitDirty = gitDirty
         p.engineNumericsVersion = DeepNetEngine.engineNumericsVersion
         p.harnessVersion = DeepNetHarness.harnessVersion
-        p.threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"
+        // Engine threads (the numbers do not depend on them: OpenBLAS is pinned to one thread per GEMM block).
+        // Results made before that pinning stored OPENBLAS_NUM_THREADS here.
+        p.threads = "\(Parallel.threads) engine"
         p.cpuModel = cpuModel()
         if let v = hdf5LibraryVersion { p.hdf5Version = v }
         if let cfg = openblas_get_config() { p.openblasConfig = String(cString: cfg).trimmingCharacters(in: .whitespaces) }

@@ -167,9 +167,12 @@ public final class Runner {
         var active: [Worker] = []
         let jobs = max(1, options.jobs)
         var env = ProcessInfo.processInfo.environment
-        if env["OPENBLAS_NUM_THREADS"] == nil && jobs > 1 {
-            env["OPENBLAS_NUM_THREADS"] = "\(max(1, ProcessInfo.processInfo.activeProcessorCount / jobs))"
+        // Parallel workers share the cores: each gets cores/jobs engine threads. The stored numbers do not depend on
+        // this (GEMM.multiply and Parallel.forRanges are thread-count invariant); only the speed does.
+        if env["DEEPNET_THREADS"] == nil && jobs > 1 {
+            env["DEEPNET_THREADS"] = "\(max(1, ProcessInfo.processInfo.activeProcessorCount / jobs))"
         }
+        if env["OPENBLAS_NUM_THREADS"] == nil && jobs > 1 { env["OPENBLAS_NUM_THREADS"] = "1" }
         while !queue.isEmpty || !active.isEmpty {
             while active.count < jobs, !queue.isEmpty {
                 let (i, r) = queue.removeFirst()
