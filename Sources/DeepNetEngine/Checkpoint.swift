@@ -68,7 +68,7 @@ public enum Checkpoint {
     public static let formatName = "deepnet-checkpoint"
     public static let formatVersion = 1
     /// Groups that never hold parameters.
-    public static let reservedGroups: Set<String> = ["optimizer", "grads", "batch", "reference", "results", "meta"]
+    public static let reservedGroups: Set<String> = ["optimizer", "grads", "batch", "reference", "results", "meta", "trainer", "run"]
     /// ModelConfig fields that change the parameter set or the forward computation's structure; a flag that
     /// contradicts the checkpoint on one of these is an error (`resolveConfig`).
     public static let structuralFields: Set<String> = [
@@ -80,8 +80,10 @@ public enum Checkpoint {
     // MARK: Save
 
     /// Saves the model's parameters, config and optionally step and optimizer state, atomically.
+    /// `extra` writes more groups into the same file before it is renamed into place (the trainer's and the run's
+    /// resume state: one atomic file, so a kill never leaves a checkpoint and a state file that disagree).
     public static func save(_ model: TransformerModel, to url: URL, step: Int? = nil, optimizer: OptimizerState? = nil,
-                            attributes: [String: HDF5AttributeValue] = [:]) throws {
+                            attributes: [String: HDF5AttributeValue] = [:], extra: ((HDF5File) throws -> Void)? = nil) throws {
         try HDF5File.writeAtomically(to: url) { f in
             try write(model.config, to: f)
             try f.setAttribute("engine_numerics_version", engineNumericsVersion)
@@ -100,6 +102,7 @@ public enum Checkpoint {
                 }
             }
             for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try f.setAttribute(k, v) }
+            try extra?(f)
         }
     }
 

@@ -189,6 +189,11 @@ public protocol ResidualMethod: AnyObject {
     func didRunForward(training: Bool)
     /// Named constants for logs and tests (e.g. "encoder.alpha").
     var constants: [String: Double] { get }
+    /// State the method keeps outside the parameters that later updates depend on (Admin: whether ω has been
+    /// profiled). `Trainer.save` stores it and `Trainer.restore` gives it back, so a resumed run continues exactly.
+    var trainingState: [String: Double] { get }
+    /// Restores `trainingState`; a key the method does not know is an error (a checkpoint of another method).
+    func restoreTrainingState(_ state: [String: Double]) throws
 }
 
 public extension ResidualMethod {
@@ -202,6 +207,12 @@ public extension ResidualMethod {
     func willRunForward(training: Bool) {}
     func didRunForward(training: Bool) {}
     var constants: [String: Double] { [:] }
+    var trainingState: [String: Double] { [:] }
+    func restoreTrainingState(_ state: [String: Double]) throws {
+        if let k = state.keys.sorted().first {
+            throw ConfigError(message: "method '\(Self.name)' keeps no training state, but the checkpoint has '\(k)'")
+        }
+    }
 }
 
 /// Name -> method type. Unknown names produce an error listing the valid ones.

@@ -71,8 +71,9 @@ public final class Trainer {
     public let optimizer: OptimizerConfig
     public let seed: UInt64
     /// First and second moments (Adam/AdamW) or momentum buffer (SGD, in `m`), same layout as parameters.
-    public var m: [Float]
-    public var v: [Float]
+    /// Read-only outside the engine: `save(to:)` / `restore(from:)` (TrainerState.swift) own the trainer's state.
+    public internal(set) var m: [Float]
+    public internal(set) var v: [Float]
     public var step: Int { model.updateCount }
 
     public init(model: TransformerModel, optimizer: OptimizerConfig, seed: UInt64) {

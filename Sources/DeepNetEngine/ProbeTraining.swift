@@ -54,10 +54,23 @@ public final class TrainingProbes {
     let layerCounts: [StackKind: Int]
     let sublayerLabels: [StackKind: [String]]
 
-    public init(model: TransformerModel, probeBatch: TokenBatch, options: ProbeOptions = ProbeOptions()) throws {
+    /// θ_0 and F(x, θ_0) of a run that is being resumed (from `initialParameters` / `initialOutputs` saved with it).
+    public struct Reference: Sendable {
+        public var parameters: [Float]
+        public var outputs: [StackKind: [Float]]
+        public init(parameters: [Float], outputs: [StackKind: [Float]]) { self.parameters = parameters; self.outputs = outputs }
+    }
+
+    /// `reference` nil: θ_0 is the model now. A resumed run passes the reference saved at its start, so ‖ΔF‖ and
+    /// ‖θ − θ_0‖ keep measuring from the run's initialization, not from the checkpoint.
+    public init(model: TransformerModel, probeBatch: TokenBatch, options: ProbeOptions = ProbeOptions(),
+                reference: Reference? = nil) throws {
         self.options = options
         self.probeBatch = probeBatch
-        initialParameters = model.parameters.values
+        if let reference, reference.parameters.count != model.parameters.count {
+            throw ProbeError(message: "saved θ_0 has \(reference.parameters.count) values, the model \(model.parameters.count)")
+        }
+        initialParameters = reference?.parameters ?? model.parameters.values
         var slots: [Slot] = []
         for e in model.parameters.entries {
             let p = ParameterPlacement.of(e.name)
@@ -76,7 +89,16 @@ public final class TrainingProbes {
         }
         layerCounts = lc
         sublayerLabels = labels
-        if options.modelUpdate {
+        if let reference {
+            if options.modelUpdate {
+                for (kind, rows) in stackRows(model) {
+                    guard let out = reference.outputs[kind], out.count == rows * model.config.embedDim else {
+                        throw ProbeError(message: "saved F(x, θ_0) of the \(kind.rawValue) is missing or has the wrong size")
+                    }
+                    initialOutputs[kind] = out
+                }
+            }
+        } else if options.modelUpdate {
             _ = try model.forward(probeBatch)
             for (kind, rows) in stackRows(model) {
                 guard let p = Self.stackOutput(model, kind) else { continue }
@@ -228,4 +250,10 @@ public final class TrainingProbes {
         chain(s.outputOps, a.output, width: d)
         return (names, norms)
     }
+}
+
+public struct ProbeError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { "training probes: \(message)" }
 }

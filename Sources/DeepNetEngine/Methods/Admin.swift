@@ -77,4 +77,12 @@ public final class Admin: ResidualMethod {
     public func didRunForward(training: Bool) {
         if profiling { profiled = true; profiling = false }
     }
+    /// Whether ω was profiled: a resumed run must not profile again (that would overwrite the learned ω).
+    public var trainingState: [String: Double] { ["admin_profiled": profiled ? 1 : 0] }
+    public func restoreTrainingState(_ state: [String: Double]) throws {
+        for k in state.keys where k != "admin_profiled" {
+            throw ConfigError(message: "method 'admin' has no training state '\(k)'")
+        }
+        profiled = (state["admin_profiled"] ?? 0) != 0
+    }
 }

@@ -44,7 +44,8 @@ public struct ProgressEvent: Sendable {
     }
 }
 
-/// Run state saved next to the checkpoint so that a resumed run continues its curves.
+/// The run's own state, saved inside the checkpoint (`/run/state_json`) so that a resumed run continues its curves,
+/// divergence counter and timing.
 struct ResumeState: Codable {
     var step: Int
     var curves: Curves
@@ -105,44 +106,53 @@ public final class RunExecutor {
             log("data: \(data.summary)")
             var mc = c.model
             mc.vocabSize = data.vocabSize
-            let model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
-            let trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
+            var model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
+            var trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
             record.metrics.parameters = model.parameterCount
-            let ckpt = work.appendingPathComponent("checkpoint.h5"), stateURL = work.appendingPathComponent("state.json")
-            if FileManager.default.fileExists(atPath: ckpt.path), let sd = FileManager.default.contents(atPath: stateURL.path),
-               let saved = try? JSONValue.parse(sd).decode(ResumeState.self) {
+            let ckpt = work.appendingPathComponent("checkpoint.h5")
+            let valid = Array(data.validBatches().prefix(c.training.evalBatches == 0 ? Int.max : c.training.evalBatches))
+            // Training-dynamics instruments (nil, i.e. no work, unless the run asks for one). Probe batch: the first
+            // validation batch; landscape batches: two fixed training batches.
+            let probeBatch = valid.first ?? data.trainBatch(step: 1)
+            let landscapeBatches = [data.trainBatch(step: 1), data.trainBatch(step: 2)]
+            var instruments: RunInstruments? = nil
+            var resumed = false
+            if FileManager.default.fileExists(atPath: ckpt.path) {
+                // Exact resume: the checkpoint holds the trainer's state (parameters, moments, update count, method
+                // state), the run's curves and counters, and the instruments' measurement state, in one file.
                 do {
-                    let contents = try Checkpoint.load(into: model, from: ckpt)
-                    guard contents.step == saved.step, let opt = contents.optimizer,
-                          let m = opt.buffers["exp_avg"], let v = opt.buffers["exp_avg_sq"] else {
-                        throw DataUnavailable(message: "checkpoint and state disagree")
+                    var saved: ResumeState? = nil, measured: RunInstruments.SavedState? = nil
+                    try trainer.restore(from: ckpt) { f in
+                        saved = try JSONValue.parse(Data(try f.readString(at: "run/state_json").utf8)).decode(ResumeState.self)
+                        if f.exists("run/instruments") { measured = try RunInstruments.load(from: f, group: "run/instruments") }
                     }
-                    trainer.m = m
-                    if !trainer.v.isEmpty { trainer.v = v }
-                    model.updateCount = saved.step
+                    guard let saved, saved.step == trainer.step else {
+                        throw DataUnavailable(message: "run state and trainer state disagree on the step")
+                    }
+                    if measured == nil && !Set(c.measurements).isDisjoint(with: RunInstruments.supported) {
+                        throw DataUnavailable(message: "the checkpoint holds no measurement state for this run's instruments")
+                    }
+                    instruments = try RunInstruments.make(config: c, model: model, probeBatch: probeBatch,
+                                                          landscapeBatches: landscapeBatches, resume: measured)
                     state = saved
                     state.resumedCount += 1
+                    resumed = true
                     log("resumed from step \(saved.step)")
                 } catch {
                     log("checkpoint unusable (\(error)); starting over")
-                    model.updateCount = 0
-                    let fresh = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
-                    model.parameters = fresh.parameters
-                    trainer.m = [Float](repeating: 0, count: trainer.m.count)
-                    if !trainer.v.isEmpty { trainer.v = [Float](repeating: 0, count: trainer.v.count) }
+                    model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
+                    trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
                     state = ResumeState(step: 0, curves: Curves(), overThreshold: 0, resumedCount: 0, wallSeconds: 0, startTime: Provenance.now())
                 }
+            }
+            if !resumed {
+                instruments = try RunInstruments.make(config: c, model: model, probeBatch: probeBatch, landscapeBatches: landscapeBatches)
             }
             priorWall = state.wallSeconds
             prov.startTime = state.startTime
             prov.resumedCount = state.resumedCount
-            let valid = Array(data.validBatches().prefix(c.training.evalBatches == 0 ? Int.max : c.training.evalBatches))
             var diverged: (Int, String)? = nil
             var step = state.step
-            // Training-dynamics instruments (nil, i.e. no work, unless the run asks for one). Probe batch: the first
-            // validation batch; landscape batches: two fixed training batches.
-            let instruments = try RunInstruments.make(config: c, model: model, probeBatch: valid.first ?? data.trainBatch(step: 1),
-                                                      landscapeBatches: [data.trainBatch(step: 1), data.trainBatch(step: 2)])
             func validate() throws -> Double {
                 var nll = 0.0, n = 0
                 for b in valid {
@@ -179,10 +189,12 @@ public final class RunExecutor {
                 if c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps {
                     state.step = step
                     state.wallSeconds = priorWall + Date().timeIntervalSince(t0)
-                    try Checkpoint.save(model, to: ckpt, step: step,
-                                        optimizer: OptimizerState(name: c.optimizer.kind.rawValue, step: step,
-                                                                  buffers: trainer.v.isEmpty ? ["exp_avg": trainer.m] : ["exp_avg": trainer.m, "exp_avg_sq": trainer.v]))
-                    try AtomicFile.write(Data(try JSONValue.from(state).canonical.utf8), to: stateURL)
+                    let runState = try JSONValue.from(state).canonical
+                    try trainer.save(to: ckpt) { f in
+                        try f.createGroup("run")
+                        try f.writeString(runState, at: "run/state_json")
+                        try instruments?.save(into: f, group: "run/instruments")
+                    }
                     log("checkpoint at step \(step)")
                     if interruptAfterCheckpoint == step { throw Interrupted() }
                 }

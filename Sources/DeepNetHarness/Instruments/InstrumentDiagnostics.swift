@@ -15,7 +15,7 @@ import Foundation
 import DeepNetEngine
 
 /// The probe records of one run, with the theory bound at the same steps.
-public struct ProbeSeries: Sendable, Equatable {
+public struct ProbeSeries: Sendable, Equatable, Codable {
     public var records: [ProbeRecord] = []
     /// Cumulative bound (θ_i against θ_0) at each record, when computed.
     public var bounds: [UpdateBound?] = []

@@ -19,6 +19,7 @@
 //     coordinates under trajectory-pca).
 import Foundation
 import DeepNetEngine
+import HDF5Store
 
 public final class RunInstruments {
     public let measurements: Set<MeasurementKind>
@@ -35,35 +36,115 @@ public final class RunInstruments {
     /// Both cores by default; DEEPNET_THREADS caps it (the runner's `-j N` workers must not oversubscribe the CPU).
     public var landscapeWorkers: Int = Parallel.threads
     public private(set) var lastRecordedStep: Int = -1
-    /// Update count when the instruments were created: θ_0 of ‖ΔF‖ and of the bound is the model at this step
-    /// (0 for a fresh run; the resume step if the executor resumed from a checkpoint — stored as `reference_step`).
-    public let referenceStep: Int
+    /// Update count of θ_0, the model that ‖ΔF‖ and the bound measure from (stored as `reference_step`): 0 for a run
+    /// that started at initialization. A resumed run restores it (and θ_0, F(x, θ_0), the series and the trajectory
+    /// snapshots) from its checkpoint, so its figure data equal an uninterrupted run's.
+    public private(set) var referenceStep: Int
 
     /// Measurements this object can record.
     public static let supported: Set<MeasurementKind> = [.gradientNormPerLayer, .modelUpdate, .lnInputNorm, .lossLandscape2D, .trajectoryPCA]
 
-    /// nil when `config.measurements` contains none of `supported`.
+    /// nil when `config.measurements` contains none of `supported`. With `resume`, the measurement state saved by
+    /// `save(into:)` in a checkpoint of this run (the model must already hold that checkpoint's parameters).
     public static func make(config: RunConfig, model: TransformerModel, probeBatch: TokenBatch,
-                            landscapeBatches: [TokenBatch]) throws -> RunInstruments? {
+                            landscapeBatches: [TokenBatch], resume: SavedState? = nil) throws -> RunInstruments? {
         let wanted = Set(config.measurements).intersection(supported)
         if wanted.isEmpty { return nil }
         return try RunInstruments(measurements: wanted, spec: config.diagnostics, model: model, probeBatch: probeBatch,
-                                  landscapeBatches: landscapeBatches)
+                                  landscapeBatches: landscapeBatches, resume: resume)
     }
 
     public init(measurements: Set<MeasurementKind>, spec: DiagnosticsSpec, model: TransformerModel, probeBatch: TokenBatch,
-                landscapeBatches: [TokenBatch]) throws {
+                landscapeBatches: [TokenBatch], resume: SavedState? = nil) throws {
         self.measurements = measurements
         self.spec = spec
         self.config = model.config
         self.landscapeBatches = landscapeBatches.isEmpty ? [probeBatch] : landscapeBatches
-        self.referenceStep = model.updateCount
+        self.referenceStep = resume?.referenceStep ?? model.updateCount
         let opts = ProbeOptions(gradientNorms: measurements.contains(.gradientNormPerLayer),
                                 modelUpdate: measurements.contains(.modelUpdate),
                                 lnInputs: measurements.contains(.lnInputNorm),
                                 every: spec.every, earlySteps: spec.earlySteps)
-        probes = opts.anyEnabled ? try TrainingProbes(model: model, probeBatch: probeBatch, options: opts) : nil
-        try afterStep(model.updateCount, model: model)
+        if opts.anyEnabled {
+            // A resumed run measures from the θ_0 and F(x, θ_0) saved at its start, never from the checkpoint.
+            let reference = try resume.map { r -> TrainingProbes.Reference in
+                guard let p = r.initialParameters else { throw ProbeError(message: "the checkpoint has no saved θ_0") }
+                return TrainingProbes.Reference(parameters: p, outputs: r.initialOutputs)
+            }
+            probes = try TrainingProbes(model: model, probeBatch: probeBatch, options: opts, reference: reference)
+        } else {
+            probes = nil
+        }
+        if let resume {
+            series = resume.series
+            snapshots = resume.snapshots
+            lastRecordedStep = resume.lastRecordedStep
+        } else {
+            try afterStep(model.updateCount, model: model)
+        }
+    }
+
+    // MARK: Resume state
+
+    /// Everything the instruments have measured or hold as reference, for a checkpoint.
+    public struct SavedState {
+        public var referenceStep: Int
+        public var lastRecordedStep: Int
+        public var series: ProbeSeries
+        public var initialParameters: [Float]?
+        public var initialOutputs: [StackKind: [Float]]
+        public var snapshots: [(step: Int, theta: [Float])]
+    }
+
+    public var savedState: SavedState {
+        SavedState(referenceStep: referenceStep, lastRecordedStep: lastRecordedStep, series: series,
+                   initialParameters: probes?.initialParameters, initialOutputs: probes?.initialOutputs ?? [:],
+                   snapshots: snapshots)
+    }
+
+    /// Writes `savedState` under `group` of a checkpoint file (series as JSON, arrays as float32 datasets).
+    public func save(into f: HDF5File, group: String) throws {
+        let st = savedState
+        try f.createGroup(group)
+        try f.setAttribute("reference_step", st.referenceStep, on: group)
+        try f.setAttribute("last_recorded_step", st.lastRecordedStep, on: group)
+        try f.writeString(try JSONValue.from(st.series).canonical, at: group + "/series_json")
+        if let p = st.initialParameters { try f.write(p, shape: [p.count], at: group + "/initial_parameters") }
+        for (k, v) in st.initialOutputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            try f.write(v, shape: [v.count], at: group + "/initial_output_" + k.rawValue)
+        }
+        if !st.snapshots.isEmpty {
+            try f.write(st.snapshots.map { Int64($0.step) }, shape: [st.snapshots.count], at: group + "/snapshot_steps")
+            let width = st.snapshots[0].theta.count
+            try f.write(st.snapshots.flatMap(\.theta), shape: [st.snapshots.count, width], at: group + "/snapshots")
+        }
+    }
+
+    /// Reads what `save(into:group:)` wrote; errors name the dataset that is missing or malformed.
+    public static func load(from f: HDF5File, group: String) throws -> SavedState {
+        guard let ref = try f.intAttribute("reference_step", on: group),
+              let last = try f.intAttribute("last_recorded_step", on: group) else {
+            throw ProbeError(message: "\(group): missing reference_step or last_recorded_step")
+        }
+        let series = try JSONValue.parse(Data(try f.readString(at: group + "/series_json").utf8)).decode(ProbeSeries.self)
+        let initial = f.exists(group + "/initial_parameters") ? try f.readFloats(at: group + "/initial_parameters").values : nil
+        var outputs: [StackKind: [Float]] = [:]
+        for k in [StackKind.encoder, .decoder] where f.exists(group + "/initial_output_" + k.rawValue) {
+            outputs[k] = try f.readFloats(at: group + "/initial_output_" + k.rawValue).values
+        }
+        guard f.exists(group + "/snapshot_steps") else {
+            return SavedState(referenceStep: ref, lastRecordedStep: last, series: series, initialParameters: initial,
+                              initialOutputs: outputs, snapshots: [])
+        }
+        let steps = try f.readInt64s(at: group + "/snapshot_steps").values
+        let (flat, shape) = try f.readFloats(at: group + "/snapshots")
+        guard shape.count == 2, shape[0] == steps.count, flat.count == shape[0] * shape[1] else {
+            throw ProbeError(message: "\(group)/snapshots has shape \(shape), expected [\(steps.count), P]")
+        }
+        let w = shape[1]
+        let snaps = steps.enumerated().map { (i, s) in (step: Int(s), theta: Array(flat[(i * w)..<((i + 1) * w)])) }
+        return SavedState(referenceStep: ref, lastRecordedStep: last, series: series, initialParameters: initial,
+                          initialOutputs: outputs, snapshots: snaps)
     }
 
     /// Whether step `k` is recorded (step 0 always; then every `spec.every` steps up to `spec.earlySteps`).
