@@ -224,6 +224,13 @@ public final class HDF5File: @unchecked Sendable {
             }
             let dfd = Glibc.open(dir.path, O_RDONLY)
             if dfd >= 0 { _ = fsync(dfd); _ = Glibc.close(dfd) }
+        } catch let e as HDF5Error {
+            file?.close()
+            try? FileManager.default.removeItem(at: tmp)
+            // The temporary file is an implementation detail that no longer exists: the error names the target
+            // (e.g. "out.h5: error while closing" under a full disk, not ".out.h5.tmp-123-ab: …").
+            throw HDF5Error(e.kind, file: e.file.hasSuffix(tmp.lastPathComponent) ? url.relativePath : e.file, path: e.path, message: e.message,
+                            detail: e.detail?.replacingOccurrences(of: tmp.lastPathComponent, with: url.lastPathComponent))
         } catch {
             file?.close()
             try? FileManager.default.removeItem(at: tmp)

@@ -35,7 +35,7 @@ struct BleuCommand: ParsableCommand {
     @Option(name: [.customLong("smooth"), .customLong("smooth-method"), .customShort("s")], help: "Smoothing: exp, floor, add-k or none.")
     var smooth: String = "exp"
 
-    @Option(name: [.customLong("smooth-value"), .customLong("sv", withSingleDash: true)], help: "Smoothing value for floor (default 0.1) and add-k (default 1).")
+    @Option(name: [.customLong("smooth-value"), .customLong("sv", withSingleDash: true)], help: "Smoothing value for floor (default 0.1) and add-k (default 1).", transform: finiteDouble)
     var smoothValue: Double?
 
     @Flag(name: [.customLong("lc", withSingleDash: true), .customLong("lowercase")], help: "Case-insensitive BLEU.")

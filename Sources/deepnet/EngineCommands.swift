@@ -27,12 +27,12 @@ struct EngineModelOptions: ParsableArguments {
     @Option(help: "sinusoidal, learned or none.") var positions: String?
     @Option(help: "Residual/normalization method (e.g. post-ln, pre-ln, deepnorm, deepnorm-torchscale).") var method: String?
     @Option(help: "relu or gelu.") var activation: String?
-    @Option(help: "Label smoothing epsilon.") var labelSmoothing: Double?
-    @Option(help: "Dropout.") var dropout: Double?
-    @Option(help: "Attention dropout.") var attentionDropout: Double?
-    @Option(help: "Activation dropout.") var activationDropout: Double?
-    @Option(help: "DeepNorm alpha multiplier.") var alphaMultiplier: Double?
-    @Option(help: "DeepNorm beta multiplier.") var betaMultiplier: Double?
+    @Option(help: "Label smoothing epsilon.", transform: finiteDouble) var labelSmoothing: Double?
+    @Option(help: "Dropout.", transform: finiteDouble) var dropout: Double?
+    @Option(help: "Attention dropout.", transform: finiteDouble) var attentionDropout: Double?
+    @Option(help: "Activation dropout.", transform: finiteDouble) var activationDropout: Double?
+    @Option(help: "DeepNorm alpha multiplier.", transform: finiteDouble) var alphaMultiplier: Double?
+    @Option(help: "DeepNorm beta multiplier.", transform: finiteDouble) var betaMultiplier: Double?
     @Option(help: "Padding token id.") var padIndex: Int?
     @Option(name: .customLong("method-option"), help: "Method option key=value (repeatable).") var methodOption: [String] = []
     @Flag(inversion: .prefixedNo, help: "Share encoder/decoder input and output embeddings.") var shareAllEmbeddings: Bool?
@@ -74,6 +74,7 @@ struct EngineModelOptions: ParsableArguments {
             for kv in methodOption {
                 let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let x = Double(parts[1]) else { throw ValidationError("--method-option expects key=number, got '\(kv)'") }
+                guard x.isFinite else { throw ValidationError("--method-option \(parts[0]): '\(parts[1])' is not a finite number (NaN and ±Inf are not accepted)") }
                 c.methodOptions[parts[0]] = x
             }
             given.insert("method_options")

@@ -68,6 +68,7 @@ struct HarnessRun: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(jobs) else { throw ValidationError("invalid value \(jobs) for '--jobs': allowed 1...64") }
+        try requireNonEmptyPath(results, flag: "results")
     }
 
     func run() throws {
@@ -85,9 +86,10 @@ struct HarnessRun: ParsableCommand {
             FileHandle.standardError.write(Data("\(s)\n".utf8))
             if s.failed > 0 { throw ExitCode(1) }
         } catch let e as ResultsLock.Busy {
-            throw ValidationError(e.description)
+            // A busy folder (--no-wait) is not a mistake in the command line: no usage text.
+            throw PlainError(e.description)
         } catch let e as ExpansionError {
-            throw ValidationError(e.description)
+            throw PlainError(e.description)
         }
     }
 }
@@ -114,18 +116,40 @@ struct HarnessReport: ParsableCommand {
     @Option(help: "Results folder (default results/<profile>).") var results: String?
     @Option(help: "Output folder (default reports).") var out: String = "reports"
 
+    func validate() throws {
+        try requireNonEmptyPath(results, flag: "results")
+        try requireNonEmptyPath(out, flag: "out")
+    }
+
     func run() throws {
         let reg = try registryOrExit()
         let exps = try lookup(ids, all: all, registry: reg)
         let store = ResultStore(root: results.map { URL(fileURLWithPath: $0) } ?? defaultResults(profile))
+        // A mistyped or absent results folder would otherwise render every report as "not run" over the
+        // committed ones.
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: store.root.path, isDirectory: &isDir), isDir.boolValue else {
+            throw PlainError("results folder '\(store.root.relativePath)' does not exist\(FileManager.default.fileExists(atPath: store.root.path) ? " as a folder" : ""); nothing was written (run `deepnet run` first, or pass --results)")
+        }
         let outDir = URL(fileURLWithPath: out)
-        var reports: [RenderedReport] = [], loaded: [ExperimentResults] = []
+        StaleTempFiles.remove(in: [outDir, outDir.appendingPathComponent("figures")])
+        // Every experiment is loaded before anything is written: a corrupt index fails the command with reports/
+        // untouched rather than half-updated.
+        var loaded: [ExperimentResults] = []
+        let env = HarnessEnvironment.fromProcess()
         for e in exps {
-            let r = try store.load(e)
+            let (r, rebuilt) = try store.load(e, rebuildingMissingIndexAt: profile, environment: env)
+            if rebuilt {
+                FileHandle.standardError.write(Data("note: \(store.indexFile(e.id).relativePath) is missing; rebuilt in memory from the \(profile.rawValue) plan and the result files in \(store.runsDir.relativePath) (`deepnet run \(e.id)` writes it again without recomputing finished runs)\n".utf8))
+            }
+            loaded.append(r)
+        }
+        var reports: [RenderedReport] = []
+        for r in loaded {
             let rep = ReportRenderer.render(r)
             try ReportWriter.write(rep, to: outDir)
-            reports.append(rep); loaded.append(r)
-            print("\(outDir.appendingPathComponent("\(e.id).md").relativePath): \(ReportRenderer.overallStatus(rep.verdicts)) (\(r.hasAny ? r.progressText : "no results"))")
+            reports.append(rep)
+            print("\(outDir.appendingPathComponent("\(r.experiment.id).md").relativePath): \(ReportRenderer.overallStatus(rep.verdicts)) (\(r.hasAny ? r.progressText : "no results"))")
         }
         if all {
             let idx = ReportRenderer.index(reports, experiments: exps, results: loaded)
@@ -149,19 +173,24 @@ struct HarnessTrain: ParsableCommand {
     @Option(help: "Data set: synthetic, multi30k, iwslt14-mini, tatoeba.") var dataset = "synthetic"
     @Option(help: "Source language.") var src = "src"
     @Option(help: "Target language.") var tgt = "tgt"
-    @Option(help: "Peak learning rate.") var lr = 1e-3
+    @Option(help: "Peak learning rate.", transform: finiteDouble) var lr: Double = 1e-3
     @Option(help: "Warm-up updates.") var warmup = 100
     @Option(help: "Target tokens per step.") var batchTokens = 1024
     @Option(help: "Training steps.") var steps = 200
     @Option(help: "Validation every N steps.") var evalEvery = 50
     @Option(help: "Beam size (1 = greedy, 0 = no BLEU).") var beam = 1
     @Option(help: "Test sentences to decode (0 = all).") var evalSentences = 100
-    @Option(help: "Length penalty (fairseq --lenpen).") var lenpen = 0.6
-    @Option(help: "Label smoothing.") var labelSmoothing = 0.1
-    @Option(help: "Dropout.") var dropout = 0.0
+    @Option(help: "Length penalty (fairseq --lenpen).", transform: finiteDouble) var lenpen: Double = 0.6
+    @Option(help: "Label smoothing.", transform: finiteDouble) var labelSmoothing: Double = 0.1
+    @Option(help: "Dropout.", transform: finiteDouble) var dropout: Double = 0.0
     @Option(help: "Seed.") var seed = 1
     @Option(help: "Results folder for this run.") var results = "results/scratch"
     @Option(help: "Write the decoded hypotheses here.") var hypotheses: String?
+
+    func validate() throws {
+        try requireNonEmptyPath(results, flag: "results")
+        try requireNonEmptyPath(hypotheses, flag: "hypotheses")
+    }
 
     func run() throws {
         var c = RunConfig()
@@ -178,15 +207,19 @@ struct HarnessTrain: ParsableCommand {
         c.training.batchTokens = batchTokens; c.training.steps = steps; c.training.evalEvery = evalEvery; c.training.seed = seed
         c.training.checkpointEvery = max(50, steps / 4)
         c.decode.beam = beam; c.decode.lengthPenalty = lenpen
+        // Score as the data registry declares for this data set (iwslt14-mini: tokenized BLEU on its lower-cased,
+        // Moses-tokenized references), as the experiments do; sacreBLEU 13a would score different text.
+        if let tok = DataGlue.bleuTokenize(forDataset: dataset) { c.decode.bleuTokenize = tok }
         HarnessMethods.register()
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         let env = HarnessEnvironment.fromProcess()
         let fp = try env.fingerprint(c.data, env.dataRoot)
         let id = RunIdentity.compute(config: c, dataFingerprint: fp)
         let store = ResultStore(root: URL(fileURLWithPath: results))
+        let git = Provenance.git()
         let spec = RunSpec(runID: id, label: "train \(method) \(c.depthLabel)", config: c, dataFingerprint: fp,
                            resultsRoot: store.root.path, dataRoot: env.dataRoot?.path,
-                           gitCommit: Provenance.git().0, gitDirty: Provenance.git().1)
+                           gitCommit: git.0, gitDirty: git.1)
         let tty = isatty(2) == 1
         var lastPrinted = 0
         let rec = try RunExecutor(spec: spec) { ev in

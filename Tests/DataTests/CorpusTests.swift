@@ -4,6 +4,29 @@ import XCTest
 
 /// Real corpora (need DEEPNET_DATA; skipped otherwise).
 final class CorpusTests: XCTestCase {
+    /// A UTF-8 byte-order mark at the start of a corpus file (Windows editors add one) is not part of the first
+    /// sentence; one elsewhere is content and stays. Plain and gzip files alike.
+    func testByteOrderMarkAtStartOfCorpusFileIsStripped() throws {
+        let d = TestData.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        FileManager.default.createFile(atPath: d + "/a.de", contents: Data(bom + Array("Ein Hund.\r\n\u{FEFF}Zwei\r\n".utf8)))
+        FileManager.default.createFile(atPath: d + "/a.en", contents: Data("A dog.\nTwo\n".utf8))
+        let c = try CorpusReader.readParallel(source: d + "/a.de", target: d + "/a.en", direction: LanguagePair("de", "en"))
+        XCTAssertEqual(c.sources, ["Ein Hund.", "\u{FEFF}Zwei"])
+        XCTAssertEqual(c.sources[0].unicodeScalars.first, "E")
+        XCTAssertEqual(c.targets, ["A dog.", "Two"])
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gz.arguments = ["-c", "gzip -c \"$0\" > \"$0.gz\"", d + "/a.de"]
+        try gz.run()
+        gz.waitUntilExit()
+        XCTAssertEqual(try CorpusReader.readSide(d + "/a.de.gz"), ["Ein Hund.", "\u{FEFF}Zwei"])
+        // A file that is only a BOM is one empty line, as a file holding just a newline would be.
+        FileManager.default.createFile(atPath: d + "/bom", contents: Data(bom))
+        XCTAssertEqual(try CorpusReader.readSide(d + "/bom"), [""])
+    }
+
     func testMulti30k() throws {
         let dir = try TestData.requireDataDir()
         let ds = try DataSetRegistry.load("multi30k", dataDirectory: dir)

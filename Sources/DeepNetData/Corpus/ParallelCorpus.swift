@@ -164,9 +164,15 @@ public struct FilterReport: Sendable, Equatable, Codable, CustomStringConvertibl
 
 /// Readers for line-aligned parallel files (plain or .gz).
 public enum CorpusReader {
-    /// Reads one side: strict UTF-8, LF lines, a trailing CR removed (CRLF files).
+    /// Reads one side: strict UTF-8, LF lines, a trailing CR removed (CRLF files), and a UTF-8 byte-order mark at
+    /// the start of the file removed (editors on Windows add one; kept, it would become part of the first
+    /// sentence's first token, in the BPE vocabulary and in a reference).
     public static func readSide(_ path: String) throws -> [String] {
-        try TextIO.readLines(path).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        var lines = try TextIO.readLines(path).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        if let first = lines.first, first.unicodeScalars.first == "\u{FEFF}" {
+            lines[0] = String(String.UnicodeScalarView(first.unicodeScalars.dropFirst()))
+        }
+        return lines
     }
 
     /// Reads two line-aligned files; different line counts are an error naming both files and counts.

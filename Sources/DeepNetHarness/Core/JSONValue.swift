@@ -295,3 +295,43 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// One line saying which field of a JSON document is wrong and what was expected, for errors shown to people
+    /// (a `DecodingError`'s own description is a Foundation dump with NSCocoaErrorDomain codes).
+    public static func describeDecodingError(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            var s = ""
+            for k in keys {
+                if let i = k.intValue { s += "[\(i)]" } else { s += (s.isEmpty ? "" : ".") + k.stringValue }
+            }
+            return s.isEmpty ? "the top level" : "field '\(s)'"
+        }
+        guard let e = error as? DecodingError else { return "\(error)" }
+        switch e {
+        case .typeMismatch(let type, let c):
+            return "\(path(c.codingPath)): expected \(typeName(type)), found another type"
+        case .valueNotFound(let type, let c):
+            return "\(path(c.codingPath)): expected \(typeName(type)), found null"
+        case .keyNotFound(let key, let c):
+            return "\(path(c.codingPath + [key])): missing (required)"
+        case .dataCorrupted(let c):
+            return "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func typeName(_ t: Any.Type) -> String {
+        switch t {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type, is Double.Type: return "a number"
+        case is Bool.Type: return "a boolean"
+        default:
+            let n = "\(t)"
+            if n.hasPrefix("Array") || n.hasPrefix("[") { return "an array" }
+            if n.hasPrefix("Dictionary") { return "an object" }
+            return n
+        }
+    }
+}

@@ -6,6 +6,18 @@ public enum DataGlue {
     nonisolated(unsafe) private static var cache: [String: String] = [:]
     private static let lock = NSLockShim()
 
+    /// The BLEU tokenization (`DecodeSpec.bleuTokenize`) that the data registry's scoring recipe declares for a
+    /// harness data set name, or nil when the registry does not describe it (e.g. the paper profile's WMT sets).
+    /// The harness's `tatoeba` is the registry's `tatoeba-multi`.
+    public static func bleuTokenize(forDataset name: String) -> String? {
+        let registryName = name == "tatoeba" ? "tatoeba-multi" : name
+        guard let spec = try? DataSetRegistry.spec(named: registryName) else { return nil }
+        switch spec.scoring {
+        case .tokenizedBLEU: return "none"
+        case .sacreBLEU13a: return "13a"
+        }
+    }
+
     /// `synthetic`: defined by its generator (task, vocabulary, languages) and the pipeline version.
     /// Real data sets: SHA-256 over the bytes of every file read, in a fixed order.
     public static func fingerprint(_ spec: DataSpec, dataRoot: URL?) throws -> String {

@@ -46,24 +46,45 @@ extension Provenance {
         return "unknown"
     }
 
-    /// `git rev-parse HEAD` and whether `git status --porcelain` is non-empty, in `directory`.
+    /// The project checkout this harness was compiled from: this file is
+    /// `<checkout>/Sources/DeepNetHarness/Execution/Provenance+Collect.swift`.
+    public static let projectCheckout: URL = {
+        var u = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { u.deleteLastPathComponent() }
+        return u
+    }()
+
+    /// `git rev-parse HEAD` and whether `git status --porcelain` is non-empty, in `directory` (default: the
+    /// project checkout, not the current directory, which may be another repository or none). When the commit
+    /// cannot be read, the first value is `unknown (<why>)`.
     public static func git(in directory: URL? = nil) -> (String, Bool) {
-        func run(_ args: [String]) -> String? {
+        let dir = directory ?? projectCheckout
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            return ("unknown (project checkout \(dir.path) not found)", false)
+        }
+        func run(_ args: [String]) -> (out: String?, err: String) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git"] + args
-            if let d = directory { p.currentDirectoryURL = d }
-            let out = Pipe()
+            p.arguments = ["git", "-C", dir.path] + args
+            let out = Pipe(), err = Pipe()
             p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            do { try p.run() } catch { return nil }
+            p.standardError = err
+            do { try p.run() } catch { return (nil, "cannot run git: \(error.localizedDescription)") }
             let data = out.fileHandleForReading.readDataToEndOfFile()
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
-            guard p.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self)
+            guard p.terminationStatus == 0 else {
+                let why = e.split(separator: "\n").first.map(String.init) ?? "exit status \(p.terminationStatus)"
+                return (nil, p.terminationStatus == 127 ? "git not installed" : why)
+            }
+            return (String(decoding: data, as: UTF8.self), "")
         }
-        let head = run(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
-        let dirty = !(run(["status", "--porcelain"])?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
-        return (head, dirty)
+        let head = run(["rev-parse", "HEAD"])
+        guard let commit = head.out?.trimmingCharacters(in: .whitespacesAndNewlines), !commit.isEmpty else {
+            return ("unknown (git rev-parse HEAD in \(dir.path): \(head.err))", false)
+        }
+        let dirty = !(run(["status", "--porcelain"]).out?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
+        return (commit, dirty)
     }
 }

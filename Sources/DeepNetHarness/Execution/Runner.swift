@@ -91,11 +91,14 @@ public final class Runner {
     @discardableResult
     public func run(_ experiments: [Experiment], profile: Profile) throws -> RunnerSummary {
         let t0 = Date()
-        try store.prepare()
+        // Only the folder itself is created here: subfolders wait until a run has to execute, so that an
+        // all-cached run also works on a read-only results folder.
+        try FileManager.default.createDirectory(at: store.root, withIntermediateDirectories: true)
         let lock = try ResultsLock(store.lockFile, mode: options.lockMode) {
             self.say("waiting for another deepnet runner to release \(self.store.root.path) …")
         }
         defer { lock.release() }
+        if !lock.readOnly { removeStaleTemporaryFiles() }
         var summary = RunnerSummary()
         let plans = try plan(experiments, profile: profile)
         var todo: [PlannedRun] = []
@@ -127,6 +130,11 @@ public final class Runner {
             say("all \(summary.unique) runs already finished (cache hit)")
             return summary
         }
+        if lock.readOnly {
+            throw ResultStoreError(kind: .io, path: store.root.path,
+                                   message: "results folder is not writable, but \(todo.count) of \(summary.unique) runs still have to execute")
+        }
+        try store.prepare()
         say("\(todo.count) of \(summary.unique) runs to execute (\(summary.cached) cached), jobs: \(options.jobs)")
         let git = Provenance.git()
         let display = ProgressDisplay(total: todo.count, estimates: todo.map { CostModel.estimate($0.config).seconds },
@@ -146,6 +154,33 @@ public final class Runner {
         display.close()
         summary.seconds = Date().timeIntervalSince(t0)
         return summary
+    }
+
+    /// Temporary files that killed writers left in the results folder (the index folders, runs/, logs/ and each
+    /// unfinished run's .work/<id>/). Called with the results lock held, before any worker starts; only files
+    /// whose writer process is gone are removed, so a concurrent `deepnet train` into this folder is safe.
+    func removeStaleTemporaryFiles() {
+        let fm = FileManager.default
+        func subdirs(_ d: URL) -> [URL] {
+            ((try? fm.contentsOfDirectory(at: d, includingPropertiesForKeys: [.isDirectoryKey])) ?? [])
+                .filter { (try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true }
+        }
+        let dirs = [store.root] + subdirs(store.root) + subdirs(store.workDir)
+        let removed = StaleTempFiles.remove(in: dirs)
+        if !removed.isEmpty {
+            say("removed \(removed.count) temporary file(s) left by an interrupted process: "
+                + removed.map { $0.path.replacingOccurrences(of: store.root.path + "/", with: "") }.sorted().joined(separator: ", "))
+        }
+    }
+
+    /// The last non-empty line of a (log) file, reading at most its last 4 KiB.
+    static func lastLine(of url: URL) -> String? {
+        guard let h = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? h.close() }
+        let end = (try? h.seekToEnd()) ?? 0
+        try? h.seek(toOffset: end > 4096 ? end - 4096 : 0)
+        let text = String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
+        return text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init)
     }
 
     func count(_ rec: RunRecord, into s: inout RunnerSummary) {
@@ -214,10 +249,13 @@ public final class Runner {
                     display.finished(w.index, record: rec)
                     count(rec, into: &summary)
                 } else {
-                    // The worker died without writing a result (crash, OOM kill): record the failure.
+                    // The worker died without writing a result (crash, OOM kill, a write refused by a full disk or
+                    // a file-size limit): record the failure, quoting the worker's last words (its error names the
+                    // file it could not write).
+                    let last = Runner.lastLine(of: store.logFile(w.run.runID)).map { ": \($0)" } ?? ""
                     let rec = RunRecord(runID: w.run.runID, config: w.run.config, dataFingerprint: w.run.dataFingerprint,
                                         engineNumericsVersion: engineNumericsVersion, status: .failed,
-                                        message: "worker exited with status \(w.process.terminationStatus) (\(w.process.terminationReason == .uncaughtSignal ? "signal" : "exit")) without a result; see logs/\(w.run.runID).log",
+                                        message: "worker exited with status \(w.process.terminationStatus) (\(w.process.terminationReason == .uncaughtSignal ? "signal" : "exit")) without a result\(last); see logs/\(w.run.runID).log",
                                         provenance: Provenance.collect(gitCommit: git.0, gitDirty: git.1))
                     try? store.write(rec)
                     display.finished(w.index, record: rec)

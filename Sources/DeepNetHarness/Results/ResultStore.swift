@@ -279,18 +279,70 @@ public struct ResultStore: Sendable {
                                                       file: "../runs/\($0.runID).h5", overrides: $0.overrides) })
         let text = try JSONValue.from(index).pretty + "\n"
         let url = indexFile(experiment)
+        // An unchanged index is not rewritten, so that an all-cached run needs no write access to the folder.
+        if let old = FileManager.default.contents(atPath: url.path), old == Data(text.utf8) { return }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(Data(text.utf8), to: url)
     }
 
+    /// The experiment's index, or nil when the file does not exist. An unreadable, malformed or foreign file is a
+    /// `ResultStoreError` naming the file and what is wrong with it.
     public func readIndex(_ experiment: String) throws -> Index? {
         let url = indexFile(experiment)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let idx = try JSONValue.parse(try Data(contentsOf: url)).decode(Index.self)
-        guard idx.schema == ResultSchema.indexName, idx.schemaVersion == ResultSchema.indexVersion else {
-            throw ResultStoreError(kind: .foreignSchema, path: "\(experiment)/index.json", message: "foreign index schema \(idx.schema) v\(idx.schemaVersion)")
+        let name = url.path
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ResultStoreError(kind: .io, path: name, message: "cannot read the experiment index: \(String(cString: strerror(errno)))")
         }
-        return idx
+        let json: JSONValue
+        do { json = try JSONValue.parse(data) } catch {
+            throw ResultStoreError(kind: .corrupt, path: name, message: "corrupt experiment index: \(error) (delete it and re-run `deepnet run \(experiment)` to rebuild it; finished runs are not recomputed)")
+        }
+        // The schema is checked before the full decode so that a foreign file is reported as foreign, not as a
+        // list of missing fields.
+        let schema: String? = { if case .object(let o) = json, case .string(let s)? = o["schema"] { return s }; return nil }()
+        let version: Double? = { if case .object(let o) = json, case .number(let v)? = o["schemaVersion"] { return v }; return nil }()
+        guard schema == ResultSchema.indexName, version == Double(ResultSchema.indexVersion) else {
+            throw ResultStoreError(kind: .foreignSchema, path: name,
+                                   message: "not a deepnet experiment index: schema \(schema.map { "'\($0)'" } ?? "missing") version \(version.map { String(format: "%g", $0) } ?? "missing") (expected '\(ResultSchema.indexName)' version \(ResultSchema.indexVersion))")
+        }
+        do { return try json.decode(Index.self) } catch {
+            throw ResultStoreError(kind: .corrupt, path: name, message: "corrupt experiment index: \(JSONValue.describeDecodingError(error))")
+        }
+    }
+
+    /// Result files present in `runs/` (names without `.h5`), sorted; empty when the folder does not exist.
+    public func runFileIDs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDir.path)) ?? []
+        return names.filter { $0.hasSuffix(".h5") && !$0.hasPrefix(".") }.map { String($0.dropLast(3)) }.sorted()
+    }
+
+    /// Like `load(_:)`, but when the experiment's index is missing while `runs/` holds result files, the index is
+    /// rebuilt in memory from the experiment's plan at `profile` (run ids depend on the data, hence
+    /// `environment`): `rebuilt` is then true. Nothing is written. If the plan cannot be expanded here (e.g. its
+    /// data is not available) the error says so instead of rendering the experiment as "not run".
+    public func load(_ e: Experiment, rebuildingMissingIndexAt profile: Profile,
+                     environment: HarnessEnvironment) throws -> (results: ExperimentResults, rebuilt: Bool) {
+        if try readIndex(e.id) != nil { return (try load(e), false) }
+        let present = Set(runFileIDs())
+        guard !present.isEmpty, e.plan(profile).notRunReason == nil, let grid = e.plan(profile).grid else { return (try load(e), false) }
+        let runs: [PlannedRun]
+        do { runs = try Expansion.expand(e, profile: profile, environment: environment) } catch {
+            throw ResultStoreError(kind: .missing, path: indexFile(e.id).path,
+                                   message: "experiment index missing while \(runsDir.path) holds \(present.count) result file(s), and the plan cannot be expanded to match them: \(error)")
+        }
+        guard runs.contains(where: { present.contains($0.runID) }) else { return (try load(e), false) }
+        var entries: [ResultEntry] = []
+        for r in runs {
+            do {
+                entries.append(ResultEntry(coordinates: r.coordinates, paperKeys: r.paperKeys, runID: r.runID, overrides: r.overrides, record: try read(r.runID)))
+            } catch let err as ResultStoreError {
+                entries.append(ResultEntry(coordinates: r.coordinates, paperKeys: r.paperKeys, runID: r.runID, overrides: r.overrides, record: nil,
+                                           problem: err.kind == .missing ? nil : err.description))
+            }
+        }
+        return (ExperimentResults(experiment: e, profile: profile, axes: grid.axes.map(\.name), entries: entries,
+                                  baseConfig: grid.base.canonicalJSON()), true)
     }
 
     /// The experiment's results as recorded in its index; unfinished, corrupt or foreign files give entries
@@ -346,10 +398,46 @@ public enum AtomicFile {
     }
 }
 
+/// Temporary files of `AtomicFile` and `HDF5File.writeAtomically` are named `.<target>.tmp-<pid>-<token>`; a
+/// process killed while writing (SIGKILL, OOM, power loss) leaves one behind.
+public enum StaleTempFiles {
+    /// The writer's pid encoded in a temporary file name, or nil if `name` is not such a file.
+    public static func ownerPID(_ name: String) -> pid_t? {
+        guard name.hasPrefix("."), let r = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let rest = name[r.upperBound...]
+        guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { return nil }
+        return pid
+    }
+
+    /// Whether process `pid` exists (EPERM: it exists but belongs to another user). A recycled pid makes a stale
+    /// file look alive; it is then left for a later run rather than risking a live writer's file.
+    static func alive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// Removes the temporary files directly inside `dirs` whose writer process no longer exists, and returns
+    /// them. A file whose writer is alive is kept, whatever its age: it may be a concurrent writer's (e.g.
+    /// `deepnet train` into the same folder, which takes no results lock). Non-pid names are never touched.
+    @discardableResult
+    public static func remove(in dirs: [URL]) -> [URL] {
+        var removed: [URL] = []
+        for d in dirs {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: d.path)) ?? [] {
+                guard let pid = ownerPID(name), !alive(pid) else { continue }
+                let f = d.appendingPathComponent(name)
+                if unlink(f.path) == 0 { removed.append(f) }
+            }
+        }
+        return removed
+    }
+}
+
 /// An exclusive flock(2) on `<results>/.lock`: two runners on the same results folder never interleave.
+/// In a folder this process cannot write (published results, a read-only mount) the lock is taken on the existing
+/// file opened read-only, or not at all if there is none; `readOnly` then tells the runner that it may read and
+/// render but not execute.
 public final class ResultsLock {
     private var fd: Int32 = -1
     public let url: URL
+    public private(set) var readOnly = false
 
     public enum Mode: Sendable { case wait, fail }
 
@@ -362,12 +450,18 @@ public final class ResultsLock {
         self.url = url
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         fd = Glibc.open(url.path, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw ResultStoreError(kind: .io, path: url.path, message: "cannot open lock file") }
+        if fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM) {
+            readOnly = true
+            fd = Glibc.open(url.path, O_RDONLY)
+            if fd < 0 && errno == ENOENT { return }   // nothing to lock, and nothing can be written here either
+        }
+        guard fd >= 0 else { throw ResultStoreError(kind: .io, path: url.path, message: "cannot open lock file: \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if mode == .fail { Glibc.close(fd); fd = -1; throw Busy(path: url.deletingLastPathComponent().path) }
             onWait?()
             if flock(fd, LOCK_EX) != 0 { Glibc.close(fd); fd = -1; throw Busy(path: url.deletingLastPathComponent().path) }
         }
+        if readOnly { return }
         let pid = "\(getpid())\n"
         _ = ftruncate(fd, 0)
         _ = pid.withCString { Glibc.write(fd, $0, strlen($0)) }
