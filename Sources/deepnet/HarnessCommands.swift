@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 let harnessCommands: [ParsableCommand.Type] = [
-    HarnessList.self, HarnessRun.self, HarnessReport.self, HarnessTrain.self, HarnessRunOne.self,
+    HarnessList.self, HarnessRun.self, HarnessReport.self, HarnessTrain.self, CompareResults.self, HarnessStatus.self, HarnessRunOne.self,
 ]
 
 extension Profile: ExpressibleByArgument {}
