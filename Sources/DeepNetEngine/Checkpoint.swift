@@ -272,6 +272,7 @@ public enum Checkpoint {
         let f = try HDF5File.open(url, mode: .readOnly)
         defer { f.close() }
         let (config, _) = try readConfig(f, defaults: fallback)
+        try checkTensors(f, against: config)   // attributes vs tensors before allocating (CheckpointConsistency.swift)
         let model = try TransformerModel(config: config, seed: 0)
         let contents = try load(into: model, from: f, strict: strict)
         return (model, contents)

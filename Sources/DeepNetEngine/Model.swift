@@ -70,6 +70,9 @@ public final class TransformerModel {
 
     public init(config: ModelConfig, seed: UInt64) throws {
         try config.validate()
+        // Admission before allocation: parameters + gradients of an oversized configuration are refused here, with
+        // the estimate and the memory available, instead of dying in the allocator (MemoryEstimate.swift).
+        try MemoryAdmission.check("the model (\(config.architecture.rawValue), encoderLayers=\(config.encoderLayers), decoderLayers=\(config.decoderLayers), embedDim=\(config.embedDim))", config, MemoryWorkload())
         self.config = config
         let method = try MethodRegistry.make(config)
         self.method = method

@@ -6,10 +6,14 @@ import HDF5Store
 
 let engineCommands: [ParsableCommand.Type] = [ForwardBackwardCommand.self]
 
-/// Prints an error as one line on stderr and returns exit code 1.
+/// Exit status of a command refused by the memory admission check (MemoryEstimate / RunAdmission): nothing was
+/// allocated or recorded; other errors exit with 1.
+let admissionExitCode: Int32 = 3
+
+/// Prints an error as one line on stderr and returns exit code 1 (3 for an admission refusal).
 func engineFail(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    return ExitCode(1)
+    return ExitCode(error is AdmissionError ? admissionExitCode : 1)
 }
 
 /// Model-setting flags (the training flags). Every flag is optional: a flag that is not given leaves the
@@ -127,12 +131,16 @@ struct ForwardBackwardCommand: ParsableCommand {
             defer { ck.close() }
             let fromFile = try Checkpoint.readConfig(ck, defaults: flags)
             let config = try Checkpoint.resolveConfig(file: fromFile, flags: flags, explicitFlags: given, fileName: ck.displayName)
-            let net = try TransformerModel(config: config, seed: 0)
-            let contents = try Checkpoint.load(into: net, from: ck, strict: strict)
-
+            try Checkpoint.checkTensors(ck, against: config)   // before the model is allocated
             let bf = try HDF5File.open(URL(fileURLWithPath: batch), mode: .readOnly)
             defer { bf.close() }
             let tokens = try BatchFile.read(bf, config: config, group: batchGroup)
+            // The batch is read first so that the admission check covers its activations and logits too.
+            try MemoryAdmission.check("forward-backward on \(ck.displayName)", config,
+                                      MemoryWorkload(batch: BatchShape(batchSize: tokens.batchSize, sourceLength: tokens.sourceLength, targetLength: tokens.targetLength),
+                                                     backward: true, dropout: training, checkpointLoad: true))
+            let net = try TransformerModel(config: config, seed: 0)
+            let contents = try Checkpoint.load(into: net, from: ck, strict: strict)
 
             let stats = try net.forwardBackward(tokens, training: training, dropoutSeed: dropoutSeed)
             if let bad = net.firstNonFiniteGradient() {

@@ -84,7 +84,7 @@ struct HarnessRun: ParsableCommand {
         do {
             let s = try runner.run(exps, profile: profile)
             FileHandle.standardError.write(Data("\(s)\n".utf8))
-            if s.failed > 0 { throw ExitCode(1) }
+            if s.failed > 0 || s.refused > 0 { throw ExitCode(1) }
         } catch let e as ResultsLock.Busy {
             // A busy folder (--no-wait) is not a mistake in the command line: no usage text.
             throw PlainError(e.description)
@@ -102,7 +102,15 @@ struct HarnessRunOne: ParsableCommand {
         let data = try Data(contentsOf: URL(fileURLWithPath: spec))
         let s = try JSONValue.parse(data).decode(RunSpec.self)
         setvbuf(stdout, nil, _IOLBF, 0)
-        let rec = try RunExecutor(spec: s) { ev in print(ev.line); fflush(stdout) }.run()
+        let rec: RunRecord
+        do {
+            rec = try RunExecutor(spec: s) { ev in print(ev.line); fflush(stdout) }.run()
+        } catch let e as AdmissionError {
+            // Told to the runner on stdout (it records no failed run); the log file gets it on stderr.
+            print(RunExecutor.refusedPrefix + "\(e)"); fflush(stdout)
+            FileHandle.standardError.write(Data("run \(s.runID) refused: \(e)\n".utf8))
+            throw ExitCode(admissionExitCode)
+        }
         if rec.status == .failed { FileHandle.standardError.write(Data("run \(s.runID) failed: \(rec.message ?? "")\n".utf8)) }
     }
 }
@@ -222,13 +230,18 @@ struct HarnessTrain: ParsableCommand {
                            gitCommit: git.0, gitDirty: git.1)
         let tty = isatty(2) == 1
         var lastPrinted = 0
-        let rec = try RunExecutor(spec: spec) { ev in
+        let rec: RunRecord
+        do { rec = try RunExecutor(spec: spec) { ev in
             if ev.phase != "train" || ev.step - lastPrinted >= max(1, ev.total / 20) || ev.step == ev.total {
                 lastPrinted = ev.step
                 let line = "step \(ev.step)/\(ev.total) loss \(String(format: "%.4f", ev.loss)) [\(ev.phase)]"
                 FileHandle.standardError.write(Data((tty ? "\r\u{1B}[2K" + line : line + "\n").utf8))
             }
-        }.run()
+        }.run() } catch let e as AdmissionError {
+            if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            throw ExitCode(admissionExitCode)
+        }
         if tty { FileHandle.standardError.write(Data("\n".utf8)) }
         print("run \(id.prefix(12)): \(rec.status.rawValue)" + (rec.divergedAtStep.map { " at step \($0)" } ?? "") + (rec.message.map { " (\($0))" } ?? ""))
         if let v = rec.metrics.validLoss { print(String(format: "valid nll %.4f (ppl %.2f)", v, exp(v))) }
@@ -236,6 +249,13 @@ struct HarnessTrain: ParsableCommand {
         if let s = rec.metrics.decodeSeconds, !rec.hypotheses.isEmpty {
             print(String(format: "decoding: %d sentences in %.1f s (%.1f sentences/s, beam %d)", rec.hypotheses.count, s,
                          Double(rec.hypotheses.count) / max(1e-9, s), c.decode.beam))
+        }
+        if let est = rec.metrics.memoryEstimateBytes, let peak = rec.metrics.peakRSSBytes {
+            print(String(format: "memory: estimated peak %@, measured peak RSS %@ (VmHWM; estimate/measured %.2f)",
+                         MemoryEstimate.format(est), MemoryEstimate.format(peak), est / peak))
+        }
+        if rec.metrics.testSentencesTruncated > 0 {
+            print("test sentences truncated to the model's \(rec.config.model.maxPositions) positions: \(rec.metrics.testSentencesTruncated)")
         }
         print(String(format: "wall: %.1f s, %d steps, %d target tokens", rec.metrics.wallSeconds, rec.metrics.stepsCompleted, rec.metrics.trainTokens))
         if let h = hypotheses {

@@ -20,6 +20,12 @@ public protocol RunData: AnyObject {
     var testReferences: [String] { get }
     /// Target ids → text in the form the references are scored in.
     func detokenize(_ ids: [Int32]) -> String
+    /// Sentence lengths, for the memory admission check (RunAdmission); nil when unknown.
+    var lengthProfile: LengthProfile? { get }
+}
+
+public extension RunData {
+    var lengthProfile: LengthProfile? { nil }
 }
 
 public struct DataUnavailable: Error, CustomStringConvertible {
@@ -113,6 +119,7 @@ final class ExampleData: RunData {
     }
 
     func detokenize(_ ids: [Int32]) -> String { detok(ids) }
+    lazy var lengthProfile: LengthProfile? = LengthProfile(pairs: train + valid, testSources: testSources)
 
     private func batch(_ ex: [([Int32], [Int32])], rng: inout DataRandom) -> TokenBatch {
         switch task {

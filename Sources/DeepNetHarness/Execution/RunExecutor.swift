@@ -63,6 +63,9 @@ public final class RunExecutor {
     /// Test hook: simulate a kill right after the checkpoint at this step (throws `Interrupted`, writes no result).
     public var interruptAfterCheckpoint: Int? = nil
     public struct Interrupted: Error {}
+    /// Line a `run-one` worker prints on stdout when the admission check refuses its run (the runner counts it as
+    /// refused instead of recording a failed run).
+    public static let refusedPrefix = "@@refused "
 
     public init(spec: RunSpec, progress: @escaping (ProgressEvent) -> Void = { _ in }) {
         self.spec = spec
@@ -106,6 +109,9 @@ public final class RunExecutor {
             log("data: \(data.summary)")
             var mc = c.model
             mc.vocabSize = data.vocabSize
+            let admitted = try RunAdmission.check(c, model: mc, data: data, runID: spec.runID)   // before allocating
+            record.metrics.memoryEstimateBytes = admitted.total + (MemoryBudget.currentRSS() ?? 0)
+            log("memory: estimate \(admitted) on top of \(MemoryEstimate.format(MemoryBudget.currentRSS() ?? 0)) resident")
             var model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
             var trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
             record.metrics.parameters = model.parameterCount
@@ -219,11 +225,13 @@ public final class RunExecutor {
                     progress(ProgressEvent(step: c.training.steps, total: c.training.steps, loss: record.metrics.finalTrainLoss ?? 0, phase: "decode"))
                     // DeepNetData's batched beam search over the engine's incremental decoder (cached keys/values:
                     // one position per step), fairseq semantics: lenpen on Σ log p, max length a·|src|+b.
-                    var search = SearchOptions(beamSize: max(1, c.decode.beam), lenPenalty: Float(c.decode.lengthPenalty),
-                                               maxLenA: c.decode.maxLengthA, maxLenB: c.decode.maxLengthB)
-                    if model.config.positions == .learned { search.maxPositions = model.config.maxPositions }
+                    let search = RunAdmission.searchOptions(c, model: model.config)
+                    // Sources longer than the model accepts are cut (counted in the metrics and the report), not a crash.
+                    let (sources, cut) = RunAdmission.decodableSources(data.testSources, model: model.config)
+                    record.metrics.testSentencesTruncated = cut
+                    if cut > 0 { log("\(cut) test source(s) longer than \(RunAdmission.decoderSourceLimit(model.config)) tokens truncated for decoding") }
                     let decodeStart = Date()
-                    let hyps = try Translator.translate(model: model, sources: data.testSources, options: search,
+                    let hyps = try Translator.translate(model: model, sources: sources, options: search,
                                                         greedy: c.decode.beam == 1).map(\.tokensWithoutEOS)
                     record.metrics.decodeSeconds = Date().timeIntervalSince(decodeStart)
                     let texts = hyps.map { data.detokenize($0) }
@@ -238,6 +246,9 @@ public final class RunExecutor {
             }
         } catch let e as Interrupted {
             throw e
+        } catch let e as AdmissionError {
+            log("refused: \(e)")   // no result file: a configuration that does not fit is not a failed run
+            throw e
         } catch let e as RunConfigError {
             record.status = .failed; record.message = "\(e)"
         } catch {
@@ -246,6 +257,7 @@ public final class RunExecutor {
             log("failed: \(error)")
         }
         record.metrics.wallSeconds = priorWall + Date().timeIntervalSince(t0)
+        record.metrics.peakRSSBytes = MemoryBudget.peakRSS()
         prov.endTime = Provenance.now()
         record.provenance = prov
         try store.write(record)

@@ -33,9 +33,12 @@ public struct RunnerSummary: Sendable, CustomStringConvertible {
     public var diverged = 0
     public var failed = 0
     public var rerunUnusable = 0
+    /// Runs not started because their estimated memory exceeds what is available (no result file is written).
+    public var refused = 0
     public var seconds = 0.0
     public var description: String {
         "\(planned) runs (\(unique) distinct): \(cached) cached, \(executed) executed (\(ok) ok, \(diverged) diverged, \(failed) failed)"
+            + (refused > 0 ? ", \(refused) refused (not enough memory; not started, no result file)" : "")
             + (rerunUnusable > 0 ? ", \(rerunUnusable) unusable result file(s) re-run" : "") + String(format: " in %.1f s", seconds)
     }
 }
@@ -103,6 +106,17 @@ public final class Runner {
         let plans = try plan(experiments, profile: profile)
         var todo: [PlannedRun] = []
         var seen = Set<String>()
+        // Admission at planning time (a lower bound, RunAdmission.checkPlanned): a run that cannot fit whatever its
+        // data is reported as refused and never started — no result file, so nothing claims a failed run.
+        func admit(_ r: PlannedRun) -> Bool {
+            do { try RunAdmission.checkPlanned(r.config, runID: r.runID); return true } catch let e as AdmissionError {
+                say("refused: \(e)")
+                summary.refused += 1
+                return false
+            } catch {
+                return true   // an invalid configuration is the executor's to report (as a failed run)
+            }
+        }
         for (e, runs) in plans {
             if let why = e.plan(profile).notRunReason {
                 say("\(e.id): not runnable at profile \(profile.rawValue): \(why)")
@@ -115,19 +129,19 @@ public final class Runner {
                 summary.unique += 1
                 do {
                     let rec = try store.read(r.runID)
-                    if rec.status == .failed { todo.append(r) } else { summary.cached += 1 }
+                    if rec.status == .failed { if admit(r) { todo.append(r) } } else { summary.cached += 1 }
                 } catch let err as ResultStoreError {
                     if err.kind != .missing {
                         say("warning: \(err.description) — re-running")
                         summary.rerunUnusable += 1
                     }
-                    todo.append(r)
+                    if admit(r) { todo.append(r) }
                 }
             }
         }
         if todo.isEmpty {
             summary.seconds = Date().timeIntervalSince(t0)
-            say("all \(summary.unique) runs already finished (cache hit)")
+            say(summary.refused > 0 ? "nothing to execute: \(summary.cached) cached, \(summary.refused) refused" : "all \(summary.unique) runs already finished (cache hit)")
             return summary
         }
         if lock.readOnly {
@@ -144,9 +158,14 @@ public final class Runner {
             for (i, r) in todo.enumerated() {
                 let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
                 display.started(i, label: spec.label, id: r.runID)
-                let rec = try RunExecutor(spec: spec) { ev in display.progress(i, ev) }.run()
-                display.finished(i, record: rec)
-                count(rec, into: &summary)
+                do {
+                    let rec = try RunExecutor(spec: spec) { ev in display.progress(i, ev) }.run()
+                    display.finished(i, record: rec)
+                    count(rec, into: &summary)
+                } catch let e as AdmissionError {
+                    display.refused(i, message: "\(e)")
+                    summary.refused += 1
+                }
             }
         case .subprocess(let exe):
             try runSubprocesses(todo, exe: exe, git: git, display: display, summary: &summary)
@@ -194,6 +213,8 @@ public final class Runner {
         let process: Process
         let pipe: Pipe
         var buffer = Data()
+        /// Set when the worker reported an admission refusal ("@@refused <message>").
+        var refusal: String?
         init(index: Int, run: PlannedRun, process: Process, pipe: Pipe) { self.index = index; self.run = run; self.process = process; self.pipe = pipe }
     }
 
@@ -238,14 +259,22 @@ public final class Runner {
                         let line = String(decoding: w.buffer[w.buffer.startIndex..<nl], as: UTF8.self)
                         w.buffer.removeSubrange(w.buffer.startIndex...nl)
                         if let ev = ProgressEvent.parse(line) { display.progress(w.index, ev) }
+                        if line.hasPrefix(RunExecutor.refusedPrefix) { w.refusal = String(line.dropFirst(RunExecutor.refusedPrefix.count)) }
                     }
                 }
             }
             var still: [Worker] = []
             for w in active {
                 if w.process.isRunning { still.append(w); continue }
-                _ = w.pipe.fileHandleForReading.readDataToEndOfFile()
-                if let rec = try? store.read(w.run.runID) {
+                let rest = String(decoding: w.buffer + w.pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                for line in rest.split(separator: "\n") where line.hasPrefix(RunExecutor.refusedPrefix) {
+                    w.refusal = String(line.dropFirst(RunExecutor.refusedPrefix.count))
+                }
+                if let why = w.refusal {
+                    // Refused by the worker's admission check (after loading the data): not a failed run, no record.
+                    display.refused(w.index, message: why)
+                    summary.refused += 1
+                } else if let rec = try? store.read(w.run.runID) {
                     display.finished(w.index, record: rec)
                     count(rec, into: &summary)
                 } else {
@@ -353,6 +382,14 @@ final class ProgressDisplay: @unchecked Sendable {
         if let v = record.metrics.validLoss { what += String(format: ", valid nll %.3f", v) }
         if record.status == .failed, let m = record.message { what += ": \(m)" }
         let line = "[\(done)/\(total)] \(labels[i] ?? "") — \(what) (\(ProgressDisplay.fmt(record.metrics.wallSeconds)))\n"
+        startedAt[i] = nil; last[i] = nil; lastPlain[i] = nil
+        if interactive { clear(); output(line); redraw(force: true) } else { output(line) }
+    }
+
+    func refused(_ i: Int, message: String) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        let line = "[\(done)/\(total)] \(labels[i] ?? "") — refused: \(message)\n"
         startedAt[i] = nil; last[i] = nil; lastPlain[i] = nil
         if interactive { clear(); output(line); redraw(force: true) } else { output(line) }
     }

@@ -132,6 +132,13 @@ public enum ReportRenderer {
                 md += "| \(mdEscape(en.coordinates.shortLabel)) | `\(id)` | \(st) | \(rec.metrics.stepsCompleted) | \(fmtMetric(rec.metrics.bleu, .bleu)) | \(fmtMetric(rec.metrics.validLoss, .finalValidLoss)) | \(fmtMetric(rec.metrics.perplexity, .perplexity)) | \(CostModel.duration(rec.metrics.wallSeconds)) |\n"
             }
             md += "\n"
+            // Decoding cuts test sources longer than the model accepts (RunAdmission.decodableSources); say so.
+            let cut = r.entries.compactMap { en in
+                en.record.flatMap { $0.metrics.testSentencesTruncated > 0 ? "\(mdEscape(en.coordinates.shortLabel)) \($0.metrics.testSentencesTruncated)" : nil }
+            }
+            if !cut.isEmpty {
+                md += "Test sentences truncated to the model's position limit before decoding (BLEU is still over every sentence): \(cut.joined(separator: ", ")).\n\n"
+            }
             md += provenance(r)
         }
         return RenderedReport(id: e.id, markdown: md, figures: figs, verdicts: verdicts)

@@ -141,6 +141,9 @@ public struct ResultStore: Sendable {
         try f.setAttribute("parameters", m.parameters, on: "metrics")
         try f.setAttribute("wall_seconds", m.wallSeconds, on: "metrics")
         try opt("decode_seconds", m.decodeSeconds)
+        try f.setAttribute("test_sentences_truncated", m.testSentencesTruncated, on: "metrics")
+        try opt("memory_estimate_bytes", m.memoryEstimateBytes)
+        try opt("peak_rss_bytes", m.peakRSSBytes)
 
         // /diagnostics/<measurement>/<array>: reserved for the training-dynamics instruments; a group exists for
         // every requested instrument measurement, empty until the instrument writes into it.
@@ -212,6 +215,10 @@ public struct ResultStore: Sendable {
         m.parameters = try i("parameters", on: "metrics")
         m.wallSeconds = try d("wall_seconds", on: "metrics") ?? 0
         m.decodeSeconds = try d("decode_seconds", on: "metrics")
+        // Absent from files written before the admission check (read as 0 / unknown).
+        m.testSentencesTruncated = try f.intAttribute("test_sentences_truncated", on: "metrics") ?? 0
+        m.memoryEstimateBytes = try d("memory_estimate_bytes", on: "metrics")
+        m.peakRSSBytes = try d("peak_rss_bytes", on: "metrics")
         var diags: [String: [DiagnosticArray]] = [:]
         for ms in try f.children(of: "diagnostics") {
             var arrays: [DiagnosticArray] = []

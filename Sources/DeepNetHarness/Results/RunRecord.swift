@@ -40,6 +40,12 @@ public struct FinalMetrics: Codable, Sendable, Equatable {
     public var wallSeconds: Double = 0
     /// Wall time of the BLEU decoding of the test set (nil when nothing was decoded).
     public var decodeSeconds: Double?
+    /// BLEU test sources longer than the model accepts (`maxPositions` tokens with EOS), cut before decoding.
+    public var testSentencesTruncated: Int = 0
+    /// Admission estimate of the run's peak resident memory (bytes; resident size when admitted + estimate).
+    public var memoryEstimateBytes: Double?
+    /// Measured peak resident memory of the process that ran it (VmHWM, bytes; the whole process).
+    public var peakRSSBytes: Double?
     public init() {}
 }
 
