@@ -1,6 +1,10 @@
 // deepnet-bench: training-step throughput of the engine against the in-process cblas_sgemm peak.
 //
 //   swift run -c release deepnet-bench [--quick] [--filter SUBSTRING] [--steps N]
+//   deepnet-bench --only NAME [--steps N]   one config in this process, one machine-readable RESULT line
+//   deepnet-bench --list                    the configs, one tab-separated line each (used by
+//                                           scripts/bench_vs_torch.py, the side-by-side run against PyTorch)
+//   deepnet-bench --info                    engine version, thread counts and the OpenBLAS build, then exit
 //
 // Every config is a DeepNorm encoder–decoder (shared embeddings, ReLU, dropout 0, label smoothing 0.1, Adam),
 // batch 64 sentences × 32 tokens per side. Each config runs in a child process so its peak RSS is its own.
@@ -21,11 +25,6 @@ let configs: [BenchConfig] = [
     .init(name: "128-512-4 6L-6L", d: 128, ffn: 512, heads: 4, enc: 6, dec: 6, vocab: 4000),
     .init(name: "128-512-4 18L-18L", d: 128, ffn: 512, heads: 4, enc: 18, dec: 18, vocab: 4000),
     .init(name: "512-2048-8 6L-6L", d: 512, ffn: 2048, heads: 8, enc: 6, dec: 6, vocab: 8000),
-]
-/// PyTorch 2.15 + torchscale on the same machine (tokens/s), from the project brief.
-let torchReference: [String: Double] = [
-    "64-128-2 6L-6L": 38_200, "64-128-2 18L-18L": 12_500, "64-128-2 50L-50L": 5_000,
-    "128-512-4 6L-6L": 10_500, "128-512-4 18L-18L": 3_200, "512-2048-8 6L-6L": 946,
 ]
 
 let B = 64, S = 32, T = 32
@@ -128,6 +127,27 @@ let only = take("--only")
 let stepsArg = take("--steps").flatMap(Int.init)
 let peakArg = take("--peak").flatMap(Double.init)
 
+if args.contains("--list") {
+    // name, d, ffn, heads, encoder layers, decoder layers, vocab, batch, source length, target length
+    for bc in configs {
+        print([bc.name, "\(bc.d)", "\(bc.ffn)", "\(bc.heads)", "\(bc.enc)", "\(bc.dec)", "\(bc.vocab)",
+               "\(B)", "\(S)", "\(T)"].joined(separator: "\t"))
+    }
+    exit(0)
+}
+
+/// The OpenBLAS build string (version, target core, threading model, max threads).
+func openBLASConfig() -> String {
+    guard let c = openblas_get_config() else { return "unknown" }
+    return String(cString: c)
+}
+
+if args.contains("--info") {
+    print("engine \(engineNumericsVersion)  engine threads=\(Parallel.threads)  OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset")")
+    print("OpenBLAS \(openBLASConfig())  (core \(String(cString: openblas_get_corename())))")
+    exit(0)
+}
+
 if let only, let bc = configs.first(where: { $0.name == only }) {
     // Child mode: one config, machine-readable line.
     let steps = stepsArg ?? (quick ? 2 : 5)
@@ -138,13 +158,15 @@ if let only, let bc = configs.first(where: { $0.name == only }) {
 
 let env = ProcessInfo.processInfo.environment
 print("deepnet-bench  engine \(engineNumericsVersion)  OPENBLAS_NUM_THREADS=\(env["OPENBLAS_NUM_THREADS"] ?? "unset")  engine threads=\(Parallel.threads)")
+print("OpenBLAS \(openBLASConfig())")
 let parentPeak = sgemmPeak(n: quick ? 1024 : 2048)
 let peak = peakArg ?? parentPeak.wall
 print(String(format: "cblas_sgemm peak (%d^3): %.1f GFLOP/s wall, %.1f GFLOP per CPU-second", quick ? 1024 : 2048, peak, parentPeak.cpu))
 // %sgemm: step GFLOP/s over the sgemm peak measured inside the same child process (1024^3, interleaved with
 // the steps) unless --peak is given. cpu%: the same ratio per CPU-second (step FLOPs / process CPU time),
 // which stays meaningful when other jobs share the cores.
-print("config                tok/s     vs torch   step ms   GFLOP/s  %sgemm  peak RSS MiB  loss    sgemm GF/s  cpu%")
+// PyTorch on the same configs: `make bench-vs-torch` (scripts/bench_vs_torch.py).
+print("config                  tok/s   step ms   GFLOP/s  %sgemm  peak RSS MiB     loss  sgemm GF/s    cpu%")
 for bc in configs where filter.map({ bc.name.contains($0) }) ?? true {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
@@ -163,9 +185,9 @@ for bc in configs where filter.map({ bc.name.contains($0) }) ?? true {
         continue
     }
     let f = line.split(separator: "\t").dropFirst().compactMap { Double($0) }
-    let ref = torchReference[bc.name].map { String(format: "%5.2fx", f[0] / $0) } ?? "   -  "
     let childPeak = peakArg ?? f[5]
-    print(String(format: "%-20@ %8.0f   %@    %7.1f   %7.1f   %5.1f%%  %10.0f   %.3f   %7.1f    %5.1f%%",
-                 bc.name as NSString, f[0], ref as NSString, f[2], f[1], 100 * f[1] / childPeak, f[3], f[4],
+    // `%-20@` does not pad on Linux Foundation: pad the name in Swift.
+    print(String(format: "%@ %8.0f   %7.1f   %7.1f   %5.1f%%  %12.0f  %7.3f  %10.1f  %5.1f%%",
+                 bc.name.padding(toLength: 20, withPad: " ", startingAt: 0) as NSString, f[0], f[2], f[1], 100 * f[1] / childPeak, f[3], f[4],
                  f[5], 100 * f[6] / f[7]))
 }
