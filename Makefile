@@ -7,6 +7,11 @@ PROFILE  ?= reduced
 JOBS     ?= 1
 RESULTS  ?= results
 BUILD    := .build/release
+ROUNDS   ?= 2
+STEPS    ?= 5
+FILTER   ?=
+THREADS  ?= 2
+PYTHON   ?= python3
 DEEPNET  := $(BUILD)/deepnet
 EXPERIMENTS_TABLES := table1 table2 table3 table4 table5 table6 table7 table10 table11
 EXPERIMENTS_FIGS   := fig1 fig2 fig3 fig4 fig5 fig6 fig7 fig8 fig9
@@ -14,7 +19,7 @@ SMOKE_RESULTS := results/smoke
 SMOKE_REPORTS := reports/smoke
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test unit-tests smoke reports bench data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
+.PHONY: help deps build test unit-tests smoke reports bench bench-vs-torch data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
 
 ## help: list the targets (default)
 help:
@@ -69,6 +74,11 @@ reports: build
 ## bench: engine throughput vs the cblas_sgemm peak measured in the same process (release build)
 bench: deps
 	$(SWIFT) run -c release deepnet-bench
+
+## bench-vs-torch: deepnet-bench and PyTorch + torchscale on the same configs, one table (ROUNDS=2 STEPS=5 FILTER= THREADS=2; skipped without torch)
+bench-vs-torch:
+	@ROUNDS="$(ROUNDS)" STEPS="$(STEPS)" FILTER="$(FILTER)" THREADS="$(THREADS)" SWIFT="$(SWIFT)" PYTHON="$(PYTHON)" \
+	  MAKE="$(MAKE)" bash scripts/bench_vs_torch.sh
 
 ## data: download Multi30k and the Tatoeba test sets into DEEPNET_DATA (needs internet; tests never do)
 data:
