@@ -1,13 +1,14 @@
 // Compares two result files dataset by dataset: the check behind "a resumed run is the same run" (tests, the kill
 // test's `deepnet compare-results`). Everything must be equal — every dataset's type, shape and values (bitwise,
-// NaN equal to NaN) and every attribute — except what only records where and how long a run ran: the
-// /provenance group and the timing metrics.
+// NaN equal to NaN) and every attribute — except what only records where and how a run ran: the /provenance group
+// and the time and memory metrics.
 import Foundation
 import HDF5Store
 
 public enum ResultComparison {
-    /// Attributes of /metrics that measure time, not results.
-    public static let timingMetrics: Set<String> = ["wall_seconds", "decode_seconds"]
+    /// Attributes of /metrics that measure the machine (time, memory), not results: the memory estimate includes
+    /// the process's resident size when the run started, which differs between a fresh and a resumed process.
+    public static let timingMetrics: Set<String> = ["wall_seconds", "decode_seconds", "memory_estimate_bytes", "peak_rss_bytes"]
     /// Groups that record provenance (git commit, thread count, start/end time, resume count).
     public static let provenanceGroups: Set<String> = ["provenance"]
 
