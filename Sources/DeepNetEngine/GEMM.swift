@@ -17,8 +17,11 @@ public enum GEMM {
     /// Multiply-adds below which a product stays one block: splitting pays only when each block keeps a core busy
     /// for well over the ~5–10 µs a dispatch costs (2^19 multiply-adds ≈ 10–20 µs on one core).
     public static let minBlockWork = 1 << 19
-    /// Block counts are powers of two up to this, so two threads always split the blocks evenly.
-    public static let maxBlocks = 8
+    /// Block counts are powers of two up to this, so two threads always split the blocks evenly. Two, because every
+    /// block packs the whole of the other operand again: with 8 blocks a weight-gradient product (K = batch rows)
+    /// ran at 60 % of its one-block speed; with 2 the two packings run in parallel on the two cores of this machine
+    /// class, as OpenBLAS's own threading did.
+    public static let maxBlocks = 2
     /// Block boundaries fall on multiples of this many rows/columns (a multiple of every sgemm micro-kernel's tile).
     public static let alignment = 32
 

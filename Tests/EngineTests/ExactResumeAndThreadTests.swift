@@ -23,7 +23,7 @@ final class ThreadInvarianceTests: XCTestCase {
             XCTAssertTrue([2, 3, 5, 9].contains(b.count), "block count must be a power of two: \(b)")
             for x in b.dropLast() { XCTAssertEqual(x % GEMM.alignment, 0) }
         }
-        XCTAssertEqual(GEMM.blocks(m: 2048, n: 64, k: 64).bounds.count - 1, 8)   // split: 8M multiply-adds
+        XCTAssertEqual(GEMM.blocks(m: 2048, n: 64, k: 64).bounds.count - 1, GEMM.maxBlocks)   // split: 8M multiply-adds
         XCTAssertEqual(GEMM.blocks(m: 32, n: 32, k: 32).bounds.count - 1, 1)     // too small to split
     }
 
