@@ -4,7 +4,7 @@
 SHELL    := /bin/bash
 SWIFT    ?= swift
 PROFILE  ?= reduced
-JOBS     ?= 1
+JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
 RESULTS  ?= results
 BUILD    := .build/release
 ROUNDS   ?= 2
@@ -26,7 +26,7 @@ help:
 	@echo "DeepNet reproduction harness — targets:"
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  make /'
 	@echo ""
-	@echo "Variables: PROFILE=smoke|reduced|paper (default reduced), JOBS=N (parallel runs, default 1)"
+	@echo "Variables: PROFILE=smoke|reduced|paper (default reduced), JOBS=N (parallel runs, default: one per core)"
 	@echo "Data: set DEEPNET_DATA=/path/to/data for real corpora; without it experiments use embedded synthetic data."
 
 ## deps: install libopenblas-dev and libhdf5-dev with apt-get when pkg-config cannot find them
