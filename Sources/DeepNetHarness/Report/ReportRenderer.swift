@@ -210,7 +210,8 @@ public enum ReportRenderer {
         var md = "## Provenance\n\n"
         md += "- git commit: \(distinct { $0.provenance.gitCommit + ($0.provenance.gitDirty ? " (dirty)" : "") })\n"
         md += "- engine numerics: \(distinct { $0.engineNumericsVersion })\n"
-        md += "- OPENBLAS_NUM_THREADS: \(distinct { $0.provenance.threads })\n"
+        // Before engine-numerics-2 this recorded OPENBLAS_NUM_THREADS; since then the engine threads ("2 engine").
+        md += "- threads: \(distinct { $0.provenance.threads })\n"
         md += "- CPU: \(distinct { $0.provenance.cpuModel })\n"
         md += "- HDF5: \(distinct { $0.provenance.hdf5Version }); OpenBLAS: \(distinct { $0.provenance.openblasConfig })\n"
         md += "- data fingerprint: \(distinct { String($0.dataFingerprint.prefix(24)) })\n"
