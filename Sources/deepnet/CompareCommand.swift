@@ -28,14 +28,11 @@ struct CompareResults: ParsableCommand {
         FileManager.default.fileExists(atPath: first, isDirectory: &isDir)
         var pairs: [(String, URL?, URL?)] = []
         if isDir.boolValue {
-            func runs(_ root: String) throws -> [String: URL] {
-                let dir = URL(fileURLWithPath: root).appendingPathComponent("runs")
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-                var out: [String: URL] = [:]
-                for n in names where n.hasSuffix(".h5") && !n.hasPrefix(".") { out[String(n.dropLast(3))] = dir.appendingPathComponent(n) }
-                return out
+            func runs(_ root: String) -> [String: URL] {
+                let store = ResultStore(root: URL(fileURLWithPath: root))
+                return Dictionary(uniqueKeysWithValues: store.runFileIDs().map { ($0, store.runFile($0)) })
             }
-            let a = try runs(first), b = try runs(second)
+            let a = runs(first), b = runs(second)
             for id in Set(a.keys).union(b.keys).sorted() { pairs.append((id, a[id], b[id])) }
         } else {
             pairs = [(URL(fileURLWithPath: first).lastPathComponent, URL(fileURLWithPath: first), URL(fileURLWithPath: second))]

@@ -44,10 +44,7 @@ struct HarnessStatus: ParsableCommand {
     func run() throws {
         let store = ResultStore(root: URL(fileURLWithPath: results))
         if porcelain {
-            var ids = Set<String>()
-            for n in (try? FileManager.default.contentsOfDirectory(atPath: store.runsDir.path)) ?? [] where n.hasSuffix(".h5") && !n.hasPrefix(".") {
-                ids.insert(String(n.dropLast(3)))
-            }
+            var ids = Set(store.runFileIDs())
             for n in (try? FileManager.default.contentsOfDirectory(atPath: store.workDir.path)) ?? [] where !n.hasPrefix(".") && !n.hasSuffix(".lock") {
                 ids.insert(n)
             }

@@ -14,28 +14,9 @@ final class AdmissionCLITests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func deepnet() throws -> URL {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [products, products.deletingLastPathComponent()] {
-            let exe = candidate.appendingPathComponent("deepnet")
-            if FileManager.default.isExecutableFile(atPath: exe.path) { return exe }
-        }
-        throw XCTSkip("deepnet executable not found next to the test bundle (\(products.path))")
-    }
+    func deepnet() throws -> URL { try deepnetExecutable() }
 
-    func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = try deepnet()
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) { try runDeepnet(args, in: dir) }
 
     func assertCleanRefusal(_ r: (status: Int32, stdout: String, stderr: String), _ parts: [String], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 3, r.stderr, file: file, line: line)

@@ -91,3 +91,29 @@ func checkModelGradients(_ model: TransformerModel, _ batch: TokenBatch, label: 
     model.parameters.values = base
     XCTAssert(bad.isEmpty, "\(label): coordinate mismatches: \(bad.joined(separator: "; "))", file: file, line: line)
 }
+
+/// The `deepnet` executable in the same build products directory as this test bundle (CLI tests skip without it,
+/// e.g. when only the engine targets were built).
+func deepnetExecutable() throws -> URL {
+    let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [products, products.deletingLastPathComponent()] {
+        let exe = candidate.appendingPathComponent("deepnet")
+        if FileManager.default.isExecutableFile(atPath: exe.path) { return exe }
+    }
+    throw XCTSkip("deepnet executable not found next to the test bundle (\(products.path))")
+}
+
+/// Runs `deepnet args` (in `directory` when given) and returns its exit status and both outputs.
+func runDeepnet(_ args: [String], in directory: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = try deepnetExecutable()
+    p.arguments = args
+    if let directory { p.currentDirectoryURL = directory }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
