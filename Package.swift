@@ -1,11 +1,30 @@
 // swift-tools-version: 6.0
 // DeepNet reproduction harness. Module dependencies are one-way:
 //   CBLAS, CHDF5 (C shims) -> HDF5Store -> DeepNetEngine -> DeepNetData -> DeepNetHarness -> Experiments -> deepnet (CLI)
+import Foundation
 import PackageDescription
+
+// The engine's SIMD8<Float> kernels compile to two 4-wide SSE operations on baseline x86-64; on a CPU with AVX2
+// they are one 8-wide operation. The build machine's CPU decides (like -march=native, but only AVX2 — every x86
+// server since 2013 has it). Numbers do not change: Swift never contracts a·b + c into an FMA, so the same
+// operations run at either width. DEEPNET_TARGET_CPU overrides the choice ("generic" for nodes without AVX2 when
+// building on another machine; any LLVM CPU name otherwise).
+func targetCPU() -> String? {
+    if let forced = ProcessInfo.processInfo.environment["DEEPNET_TARGET_CPU"] { return forced == "generic" ? nil : forced }
+    #if os(Linux) && arch(x86_64)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let set = Set(flags.split(separator: " ").map(String.init))
+    return set.contains("avx2") && set.contains("fma") ? "haswell" : nil
+    #else
+    return nil
+    #endif
+}
 
 // Numeric kernels are bounds-checked in debug; release drops the checks because the
 // engine's hot loops index flat buffers whose extents are validated once per call.
-let engineFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+let engineFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + (targetCPU().map { ["-target-cpu", $0] } ?? []),
+                                                .when(configuration: .release))]
 
 let package = Package(
     name: "DeepNet",

@@ -50,7 +50,12 @@ public typealias FloatPtr = UnsafeMutablePointer<Float>
     let lo = SIMD8<Float>(repeating: -87.33654), hi = SIMD8<Float>(repeating: 88)
     let special = (x .> hi) .| (x .!= x)
     let xc = x.replacing(with: 0, where: special .| (x .< lo))
-    let fx = (xc * 1.44269504088896341 + 0.5).rounded(.down)
+    // n = nearest integer to x·log2(e), by the 1.5·2^23 trick: adding it leaves n in the low mantissa bits (all
+    // lanes stay in vector registers; the generic Float→Int conversions of SIMD8 are not specialized and cost more
+    // than the polynomial).
+    let magic = SIMD8<Float>(repeating: 12_582_912)
+    let m = xc * 1.44269504088896341 + magic
+    let fx = m - magic
     var r = xc - fx * 0.693359375          // exact: fx is an integer of at most 8 bits, C1 has 9
     r = r + fx * 2.12194440e-4
     var y = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -60,7 +65,7 @@ public typealias FloatPtr = UnsafeMutablePointer<Float>
     y = y * r + 1.6666665459e-1
     y = y * r + 5.0000001201e-1
     y = y * (r * r) + r + 1
-    let n = SIMD8<Int32>(fx, rounding: .towardZero)
+    let n = unsafeBitCast(m, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((n &+ 127) &<< 23, to: SIMD8<Float>.self)
     var out = (y * scale).replacing(with: 0, where: x .< lo)
     if any(special) { for l in 0..<8 where special[l] { out[l] = expf(x[l]) } }
