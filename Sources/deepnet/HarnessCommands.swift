@@ -10,6 +10,7 @@ import Glibc
 
 let harnessCommands: [ParsableCommand.Type] = [
     HarnessList.self, HarnessRun.self, HarnessReport.self, HarnessTrain.self, CompareResults.self, HarnessStatus.self, HarnessRunOne.self,
+    Calibrate.self,
 ]
 
 extension Profile: ExpressibleByArgument {}
@@ -78,6 +79,8 @@ struct HarnessRun: ParsableCommand {
         let reg = try registryOrExit()
         let exps = try lookup(ids, all: all, registry: reg)
         let store = ResultStore(root: results.map { URL(fileURLWithPath: $0) } ?? defaultResults(profile))
+        // Estimates (dry run, progress) from the folder's own calibration when `deepnet calibrate --write` made one.
+        try CostModel.useCalibration(storedIn: store.root)
         var opts = RunnerOptions()
         opts.jobs = jobs
         opts.worker = inProcess ? .inProcess : .subprocess(selfExecutable())
