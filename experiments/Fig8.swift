@@ -1,4 +1,5 @@
 // Fig. 8: average BLEU of DeepNet with depth 12 … 1,000 layers on OPUS-100 (scaling law in depth).
+import DeepNetData
 import DeepNetHarness
 import Foundation
 
@@ -43,7 +44,7 @@ let fig8 = Experiment(
                                 "Sized so the four last reduced experiments (fig2, fig8, fig9, table11) fit one 3-hour session on this 2-core machine; a depth range of 4× (not the paper's 83×) and short training make this a weak test of the log law."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
             $0.model.method = Method.deepNorm
-            $0.data.dataset = "opus-100"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
+            $0.data.dataset = .opus100; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
             $0.model.vocabSize = 64000; $0.model.dropout = 0.1; $0.training.steps = 200_000
         }, axes: [Axis("layers", [
             L.custom("12", [.set(\.model.encoderLayers, 6), .set(\.model.decoderLayers, 6)]),

@@ -105,22 +105,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String { "invalid configuration: \(message)" }
 }
 
-/// A batch of token ids, row-major, right-padded with `padIndex`.
-/// Encoder-decoder: source [B,S], prevOutput [B,T], target [B,T].
-/// Decoder-only: prevOutput [B,T], target [B,T] (source ignored).
-/// Encoder-only (masked LM): source [B,S], target [B,S]; loss where target != pad.
-public struct TokenBatch: Sendable {
-    public var batchSize: Int
-    public var sourceLength: Int
-    public var targetLength: Int
-    public var source: [Int32]
-    public var prevOutput: [Int32]
-    public var target: [Int32]
-    public init(batchSize: Int, sourceLength: Int, targetLength: Int, source: [Int32], prevOutput: [Int32], target: [Int32]) {
-        self.batchSize = batchSize; self.sourceLength = sourceLength; self.targetLength = targetLength
-        self.source = source; self.prevOutput = prevOutput; self.target = target
-    }
-}
+// TokenBatch lives in DeepNetBase (shared with DeepNetData), re-exported by this module (Random.swift).
 
 public struct BatchError: Error, CustomStringConvertible {
     public var message: String

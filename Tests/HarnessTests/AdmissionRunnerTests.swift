@@ -132,7 +132,7 @@ final class AdmissionRunnerTests: XCTestCase {
         var c = RunConfig()
         c.model = ModelConfig(encoderLayers: 1, decoderLayers: 1, embedDim: 16, ffnDim: 32, heads: 2, vocabSize: 80, maxPositions: 64,
                               positions: .learned, shareAllEmbeddings: true)
-        c.data.dataset = "iwslt14-mini"; c.data.sourceLanguage = "de"; c.data.targetLanguage = "en"
+        c.data.dataset = .iwslt14Mini; c.data.sourceLanguage = "de"; c.data.targetLanguage = "en"
         c.data.maxTokensPerSentence = 20; c.data.evalSentences = 0
         c.training.batchTokens = 64; c.training.steps = 2; c.training.evalEvery = 2; c.training.evalBatches = 1
         c.training.checkpointEvery = 0

@@ -96,7 +96,7 @@ final class RegistryTests: XCTestCase {
                 XCTAssertFalse(runs.isEmpty, "\(e.id)/\(p.rawValue) has no runs")
                 for r in runs {
                     XCTAssertNotNil(MethodRegistry.type(named: r.config.model.method), "\(e.id): \(r.config.model.method)")
-                    if p == .smoke { XCTAssertEqual(r.config.data.dataset, "synthetic") }
+                    if p == .smoke { XCTAssertEqual(r.config.data.dataset, .synthetic) }
                 }
             }
         }

@@ -1,4 +1,4 @@
-// Data fingerprints: content hashes of exactly the files a run reads, plus the data pipeline version.
+// Data fingerprints and BLEU tokenization of a run's data, both from DeepNetData's definition of the data set.
 import DeepNetData
 import Foundation
 
@@ -6,45 +6,37 @@ public enum DataGlue {
     nonisolated(unsafe) private static var cache: [String: String] = [:]
     private static let lock = NSLockShim()
 
-    /// The BLEU tokenization (`DecodeSpec.bleuTokenize`) that the data registry's scoring recipe declares for a
-    /// harness data set name, or nil when the registry does not describe it (e.g. the paper profile's WMT sets).
-    /// The harness's `tatoeba` is the registry's `tatoeba-multi`.
-    public static func bleuTokenize(forDataset name: String) -> String? {
-        let registryName = name == "tatoeba" ? "tatoeba-multi" : name
-        guard let spec = try? DataSetRegistry.spec(named: registryName) else { return nil }
-        switch spec.scoring {
+    /// The BLEU tokenization (`DecodeSpec.bleuTokenize`) that the data set's scoring recipe declares.
+    public static func bleuTokenize(for name: DataSetName) -> String {
+        switch (try? DataSetRegistry.spec(named: name))?.scoring ?? .sacreBLEU13a {
         case .tokenizedBLEU: return "none"
         case .sacreBLEU13a: return "13a"
         }
     }
 
-    /// `synthetic`: defined by its generator (task, vocabulary, languages) and the pipeline version.
-    /// Real data sets: SHA-256 over the bytes of every file read, in a fixed order.
+    /// DeepNetData's fingerprint of the data set as this run selects it (definition, options, the bytes of every
+    /// file read), computed once per selection and process. A data set that cannot be loaded here (no data folder,
+    /// or one of the paper's corpora) gets a stable "unavailable-" id so that a dry run can still plan it.
     public static func fingerprint(_ spec: DataSpec, dataRoot: URL?) throws -> String {
+        var c = RunConfig()
+        c.data = spec
+        let (options, _) = try DataFactory.dataSetOptions(c)
         var h = SHA256()
-        h.update("pipeline=\(deepNetDataVersion);harness-data=1;dataset=\(spec.dataset);src=\(spec.sourceLanguage);tgt=\(spec.targetLanguage)")
-        // synthetic-v2: translation uses DeepNetData's embedded language pair (v1 was the harness's own).
-        if spec.dataset == "synthetic" { h.update(";synthetic-v2"); return "synthetic-" + h.hexDigest() }
-        guard let root = dataRoot else {
-            // Not available here (e.g. the paper profile's WMT data): the id is still stable for a dry run.
-            return "unavailable-" + h.hexDigest()
+        h.update("pipeline=\(deepNetDataVersion);dataset=\(spec.dataset);options=\(String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self))")
+        let def = DataSetRegistry.standard.definition(named: spec.dataset.rawValue)
+        if def?.load == nil || (def?.spec.needsFiles == true && dataRoot == nil) { return "unavailable-" + h.hexDigest() }
+        let key = h.hexDigest() + (dataRoot?.path ?? "")
+        return try lock.run {
+            if let f = cache[key] { return f }
+            let ds = try DataSetRegistry.load(spec.dataset, options: options, dataDirectory: dataRoot?.path)
+            let f = "\(spec.dataset)-" + ds.fingerprint
+            cache[key] = f
+            return f
         }
-        let files: [String]
-        do { files = try RealData.files(spec) } catch { return "unavailable-" + h.hexDigest() }
-        for f in files {
-            let path = root.appendingPathComponent(f).path
-            let key = path
-            let fileHash: String = try lock.run {
-                if let c = cache[key] { return c }
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw DataUnavailable(message: "missing data file \(path)")
-                }
-                let d = SHA256.hash([UInt8](data))
-                cache[key] = d
-                return d
-            }
-            h.update("\(f)=\(fileHash);")
-        }
-        return spec.dataset + "-" + h.hexDigest()
     }
+}
+
+extension JSONEncoder {
+    /// Keys sorted: the same value always encodes to the same bytes.
+    static var sorted: JSONEncoder { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e }
 }

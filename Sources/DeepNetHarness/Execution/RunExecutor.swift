@@ -92,7 +92,6 @@ public final class RunExecutor {
         logHandle = try? FileHandle(forWritingTo: logURL)
         _ = try? logHandle?.seekToEnd()
         defer { try? logHandle?.close() }
-        HarnessMethods.register()
         let c = spec.config
         var prov = Provenance.collect(gitCommit: spec.gitCommit, gitDirty: spec.gitDirty)
         let work = store.workDir(spec.runID)

@@ -1,5 +1,6 @@
 // The fully resolved configuration of one training run. Its canonical JSON (plus the data fingerprint and the
 // engine numerics version) is the run's identity: any change to any field here is a different run.
+import DeepNetData
 import DeepNetEngine
 import Foundation
 
@@ -50,8 +51,8 @@ public enum MeasurementKind: String, Codable, CaseIterable, Sendable, Comparable
 }
 
 public struct DataSpec: Codable, Hashable, Sendable {
-    /// Data-set registry name (DeepNetData); `synthetic` needs no files.
-    public var dataset: String = "synthetic"
+    /// The data set, by its checked DeepNetData registry name; `synthetic` needs no files.
+    public var dataset: DataSetName = .synthetic
     public var sourceLanguage: String = "src"
     public var targetLanguage: String = "tgt"
     /// Sentences longer than this many BPE tokens are dropped from training.
@@ -200,6 +201,8 @@ extension RunConfig {
         try check(divergence.patience >= 1, "divergence.patience", divergence.patience, ">= 1")
         try check(decode.beam >= 0 && decode.beam <= 64, "decode.beam", decode.beam, "0...64 (0 = no decoding)")
         try check(["13a", "none"].contains(decode.bleuTokenize), "decode.bleuTokenize", decode.bleuTokenize, "13a or none")
+        let scoring = DataGlue.bleuTokenize(for: data.dataset)
+        try check(decode.bleuTokenize == scoring, "decode.bleuTokenize", decode.bleuTokenize, "\(scoring), as data set '\(data.dataset)' is scored")
         try check(data.maxTokensPerSentence >= 2, "data.maxTokensPerSentence", data.maxTokensPerSentence, ">= 2")
         try check(data.trainSentences >= 0, "data.trainSentences", data.trainSentences, ">= 0 (0 = all)")
         try check(data.evalSentences >= 0, "data.evalSentences", data.evalSentences, ">= 0 (0 = all)")
