@@ -19,7 +19,7 @@ enum Method {
     static let normFormer = "normformer"
     /// DeepNet for Pre-LN Transformers (§IV; Sub-LN with the sqrt(log 2N) init, the ICML 2023 "Magneto").
     static let subLN = "sub-ln"
-    /// Table XI ablations (harness glue methods, see DeepNetHarness/Execution/AblationMethods.swift).
+    /// Table XI ablations (engine methods, Sources/DeepNetEngine/Methods/DeepNormAblations.swift).
     static let deepNormWithoutResidualScale = "deepnorm-no-alpha"
     static let deepNormWithoutInit = "deepnorm-no-init"
 }

@@ -206,9 +206,8 @@ struct HarnessTrain: ParsableCommand {
 
     func run() throws {
         var c = RunConfig()
-        guard let t = TrainingTask(rawValue: task) else {
-            throw ValidationError("invalid value '\(task)' for '--task': allowed \(TrainingTask.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let t: TrainingTask
+        do { t = try TrainingTask(parsing: task, what: "--task") } catch { throw ValidationError("\(error)") }
         c.task = t
         c.model = ModelConfig(architecture: t == .translation ? .encoderDecoder : t == .causalLM ? .decoderOnly : .encoderOnly,
                               encoderLayers: encoderLayers, decoderLayers: decoderLayers, embedDim: embedDim, ffnDim: ffnDim,

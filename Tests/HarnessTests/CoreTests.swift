@@ -59,7 +59,7 @@ final class CoreTests: XCTestCase {
 
     /// Expanding the registry twice gives the same ids; editing one level changes only that run's id.
     func testExpansionIdsStableAndLocal() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "t:" + s.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "t:" + s.dataset.rawValue })
         let e = try experimentRegistry().experiment("table1")
         let a = try Expansion.expand(e, profile: .reduced, environment: env)
         let b = try Expansion.expand(e, profile: .reduced, environment: env)

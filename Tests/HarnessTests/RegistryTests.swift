@@ -87,7 +87,7 @@ final class RegistryTests: XCTestCase {
     /// Every profile of every experiment expands into valid configurations (or states why it cannot run), and
     /// every method name used is known to the engine.
     func testAllProfilesExpandAndValidate() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         for e in try experimentRegistry().experiments {
             for p in Profile.allCases {
                 let plan = e.plan(p)
@@ -104,7 +104,7 @@ final class RegistryTests: XCTestCase {
 
     /// reduced ≤ ~3 h per experiment at the assumed engine speed; smoke small.
     func testProfileBudgets() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         var smokeRuns = Set<String>()
         for e in try experimentRegistry().experiments {
             var seen = Set<String>()
@@ -123,7 +123,7 @@ final class RegistryTests: XCTestCase {
     /// data sets DEEPNET_DATA switches in (no data needed: the fingerprint is faked).
     func testReducedPlansFitThreeHourBudget() throws {
         let limit = 3.2 * 3600
-        let synthetic = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let synthetic = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         let real = HarnessEnvironment(dataRoot: URL(fileURLWithPath: "/nonexistent/deepnet-data"),
                                       fingerprint: { spec, _ in "test:\(spec.dataset):\(spec.sourceLanguage)-\(spec.targetLanguage)" })
         var over: [String] = []

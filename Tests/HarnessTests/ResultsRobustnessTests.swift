@@ -229,13 +229,13 @@ final class ResultsRobustnessTests: XCTestCase {
     }
 
     func testTrainScoresWithTheRegistrysBLEUTokenization() {
-        XCTAssertEqual(DataGlue.bleuTokenize(for: .iwslt14Mini), "none")
-        XCTAssertEqual(DataGlue.bleuTokenize(for: .multi30k), "13a")
-        XCTAssertEqual(DataGlue.bleuTokenize(for: .synthetic), "13a")
-        XCTAssertEqual(DataGlue.bleuTokenize(for: .tatoeba), "13a")
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .iwslt14Mini), .tokenized)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .multi30k), .mteval13a)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .synthetic), .mteval13a)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .tatoeba), .mteval13a)
         // The paper's corpora are registered too (described, not loadable), with the paper's scoring.
-        XCTAssertEqual(DataGlue.bleuTokenize(for: .wmt17EnDe), "13a")
-        XCTAssertEqual(DataGlue.bleuTokenize(for: .iwslt14), "none")
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .wmt17EnDe), .mteval13a)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .iwslt14), .tokenized)
     }
 }
 

@@ -126,10 +126,10 @@ public struct DataSetDefinition: Sendable {
     /// The definition's fixed split choices as text (e.g. "heldout=500"), part of the fingerprint.
     public var settings: @Sendable (DataSetOptions) -> String
     /// Reads or generates the splits; nil for a corpus the paper used that this project does not have.
-    public var load: (@Sendable (inout DataSetLoader) throws -> DataSet)?
+    public var load: (@Sendable (DataSetLoader) throws -> DataSet)?
 
     public init(spec: DataSetSpec, settings: @escaping @Sendable (DataSetOptions) -> String = { _ in "" },
-                load: (@Sendable (inout DataSetLoader) throws -> DataSet)?) {
+                load: (@Sendable (DataSetLoader) throws -> DataSet)?) {
         self.spec = spec; self.settings = settings; self.load = load
     }
 }
@@ -182,8 +182,7 @@ public struct DataSetRegistry: Sendable {
             }
             root = d
         }
-        var loader = DataSetLoader(spec: spec, options: options, root: root)
-        var ds = try read(&loader)
+        var ds = try read(DataSetLoader(spec: spec, options: options, root: root))
         // Filters: train split with trainFilter, the others with evalFilter.
         for s in ds.splitNames {
             var c = (s == "train" ? options.trainFilter : options.evalFilter).apply(ds.splits[s]!)
@@ -231,7 +230,8 @@ public struct DataSetRegistry: Sendable {
 }
 
 /// Reads files for one data-set load, recording each file's hash (the fingerprint covers exactly the bytes read).
-public struct DataSetLoader {
+/// A class, so that every file read counts whatever order a definition's expressions are evaluated in.
+public final class DataSetLoader {
     public let spec: DataSetSpec
     public let options: DataSetOptions
     /// The data directory ("" for data sets that need no files).
@@ -244,7 +244,7 @@ public struct DataSetLoader {
     public var pair: LanguagePair { options.pair ?? spec.defaultPair! }
 
     /// Lines of one file under the data directory (gzip when it ends in .gz), hashed into the fingerprint.
-    public mutating func side(_ rel: String) throws -> [String] {
+    public func side(_ rel: String) throws -> [String] {
         let p = root + "/" + rel
         let raw = try TextIO.readRawBytes(p)
         files.append((p, SHA256.hex(of: raw)))
@@ -253,7 +253,7 @@ public struct DataSetLoader {
     }
 
     /// Two line-aligned files as a parallel corpus in direction `d`.
-    public mutating func parallel(_ src: String, _ tgt: String, _ d: LanguagePair, transform: (String) -> String = { $0 }) throws -> ParallelCorpus {
+    public func parallel(_ src: String, _ tgt: String, _ d: LanguagePair, transform: (String) -> String = { $0 }) throws -> ParallelCorpus {
         let s = try side(src), t = try side(tgt)
         guard s.count == t.count else {
             throw DataError.lineCountMismatch(sourcePath: root + "/" + src, sourceLines: s.count, targetPath: root + "/" + tgt, targetLines: t.count)

@@ -196,6 +196,18 @@ public enum Render: Sendable {
     case heatmap(Metric, x: String, y: String)
     /// Data recorded by a training-dynamics instrument; rendered once the instrument writes it.
     case diagnostic(MeasurementKind, series: String, panels: String? = nil, logY: Bool = false)
+    /// A figure of the experiment's own, drawn by a function in its file (README "Adding a report figure").
+    case custom(ReportFigure)
+}
+
+/// A report section drawn by an experiment's own function: from the results and the base name its SVG files must
+/// start with (`<id>-<index>`), the Markdown text and the figures as (file name, SVG text).
+public struct ReportFigure: Sendable {
+    public var name: String
+    public var draw: @Sendable (_ results: ExperimentResults, _ figureBase: String) -> (markdown: String, figures: [(String, String)])
+    public init(_ name: String, _ draw: @escaping @Sendable (_ results: ExperimentResults, _ figureBase: String) -> (markdown: String, figures: [(String, String)])) {
+        self.name = name; self.draw = draw
+    }
 }
 
 /// A claim's verdict.

@@ -7,10 +7,10 @@ public enum DataGlue {
     private static let lock = NSLockShim()
 
     /// The BLEU tokenization (`DecodeSpec.bleuTokenize`) that the data set's scoring recipe declares.
-    public static func bleuTokenize(for name: DataSetName) -> String {
+    public static func bleuTokenize(for name: DataSetName) -> BLEUTokenization {
         switch (try? DataSetRegistry.spec(named: name))?.scoring ?? .sacreBLEU13a {
-        case .tokenizedBLEU: return "none"
-        case .sacreBLEU13a: return "13a"
+        case .tokenizedBLEU: return .tokenized
+        case .sacreBLEU13a: return .mteval13a
         }
     }
 
