@@ -18,13 +18,11 @@ public enum DataGlue {
     /// file read), computed once per selection and process. A data set that cannot be loaded here (no data folder,
     /// or one of the paper's corpora) gets a stable "unavailable-" id so that a dry run can still plan it.
     public static func fingerprint(_ spec: DataSpec, dataRoot: URL?) throws -> String {
-        var c = RunConfig()
-        c.data = spec
-        let (options, _) = try DataFactory.dataSetOptions(c)
         var h = SHA256()
-        h.update("pipeline=\(deepNetDataVersion);dataset=\(spec.dataset);options=\(String(decoding: try JSONEncoder.sorted.encode(options), as: UTF8.self))")
+        h.update("pipeline=\(deepNetDataVersion);data=\(String(decoding: try JSONEncoder.sorted.encode(spec), as: UTF8.self))")
         let def = DataSetRegistry.standard.definition(named: spec.dataset.rawValue)
         if def?.load == nil || (def?.spec.needsFiles == true && dataRoot == nil) { return "unavailable-" + h.hexDigest() }
+        let (options, _) = try DataFactory.dataSetOptions(spec)   // a direction the data set lacks fails here, at planning
         let key = h.hexDigest() + (dataRoot?.path ?? "")
         return try lock.run {
             if let f = cache[key] { return f }

@@ -127,7 +127,7 @@ public enum DataFactory {
 
     /// The run's data set from DeepNetData's registry, with the options its data settings imply, and a label.
     static func loadDataSet(_ c: RunConfig, dataRoot: URL?) throws -> (DataSet, String) {
-        let (options, label) = try dataSetOptions(c)
+        let (options, label) = try dataSetOptions(c.data, task: c.task)
         do {
             return (try DataSetRegistry.load(c.data.dataset, options: options, dataDirectory: dataRoot?.path), label)
         } catch DataError.dataDirectoryMissing(let name, _) {
@@ -135,37 +135,39 @@ public enum DataFactory {
         }
     }
 
-    /// How a run's data settings select from a data set:
+    /// How a run's data settings select from a data set (a function of the data settings alone, so that the
+    /// fingerprint computed at planning time is the data the run reads):
     /// - `synthetic` is always the embedded `src-tgt` pair; experiments that name other pairs (Table II's en-de /
     ///   en-fr stand-ins) get a different language of the same grammar, drawn from a seed derived from the names.
     /// - multilingual sets use every direction;
-    /// - language-modelling tasks use the target side of a direction whose target is `targetLanguage`;
-    /// - translation uses `sourceLanguage-targetLanguage`, which must be one of the data set's directions.
-    static func dataSetOptions(_ c: RunConfig) throws -> (DataSetOptions, String) {
-        let d = c.data
+    /// - `sourceLanguage-targetLanguage` when it is one of the data set's directions;
+    /// - a monolingual request (`en-en`, for language modelling) uses the first direction into that language, whose
+    ///   target side the language-model tasks train on.
+    static func dataSetOptions(_ d: DataSpec, task: TrainingTask = .translation) throws -> (DataSetOptions, String) {
         let spec = try DataSetRegistry.spec(named: d.dataset)
         var o = DataSetOptions()
         if d.trainSentences > 0 { o.maxTrainExamples = d.trainSentences }
         let named = "\(d.sourceLanguage)-\(d.targetLanguage)"
         if d.dataset == .synthetic {
             o.pair = spec.defaultPair
-            o.seed = named == "src-tgt" ? 1 : languageSeed(c)
-            return (o, "synthetic (DeepNetData embedded pair, \(named), seed \(o.seed))" + (c.task == .translation ? "" : ", \(c.task.rawValue) on the target side"))
+            o.seed = named == "src-tgt" ? 1 : languageSeed(d)
+            return (o, "synthetic (DeepNetData embedded pair, \(named), seed \(o.seed))" + (task == .translation ? "" : ", \(task.rawValue) on the target side"))
         }
         if spec.multilingual { return (o, "\(d.dataset) (all \(spec.pairs.count) directions)") }
-        if c.task != .translation {
-            guard let p = spec.pairs.first(where: { $0.target == d.targetLanguage }) else {
-                throw DataUnavailable(message: "\(d.dataset) has no direction into '\(d.targetLanguage)' for \(c.task.rawValue); directions: \(spec.pairs.map(\.description).joined(separator: ", "))")
-            }
-            o.pair = p
-            return (o, "\(d.dataset) \(d.targetLanguage) side (\(c.task.rawValue))")
+        let requested = LanguagePair(d.sourceLanguage, d.targetLanguage)
+        if spec.pairs.contains(requested) {
+            o.pair = requested
+            return (o, "\(d.dataset) \(d.sourceLanguage)→\(d.targetLanguage)" + (task == .translation ? "" : " (\(task.rawValue) on the target side)"))
         }
-        o.pair = LanguagePair(d.sourceLanguage, d.targetLanguage)
-        return (o, "\(d.dataset) \(d.sourceLanguage)→\(d.targetLanguage)")
+        guard d.sourceLanguage == d.targetLanguage, let p = spec.pairs.first(where: { $0.target == d.targetLanguage }) else {
+            throw DataUnavailable(message: "\(d.dataset) has no direction \(named); directions: \(spec.pairs.map(\.description).joined(separator: ", "))")
+        }
+        o.pair = p
+        return (o, "\(d.dataset) \(d.targetLanguage) side of \(p)")
     }
 
     /// A seed that is a function of the run's language names only (each named pair is its own language).
-    static func languageSeed(_ c: RunConfig) -> UInt64 {
-        SHA256.hash("\(c.data.sourceLanguage)-\(c.data.targetLanguage)").utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) }
+    static func languageSeed(_ d: DataSpec) -> UInt64 {
+        SHA256.hash("\(d.sourceLanguage)-\(d.targetLanguage)").utf8.reduce(UInt64(17)) { $0 &* 31 &+ UInt64($1) }
     }
 }
