@@ -138,6 +138,7 @@ final class AdmissionRunnerTests: XCTestCase {
         c.training.checkpointEvery = 0
         c.optimizer.warmupUpdates = 1
         c.decode.beam = 2
+        c.decode.bleuTokenize = DataGlue.bleuTokenize(for: c.data.dataset)   // as planning sets it: iwslt14-mini is tokenized BLEU
         try c.validate()
         let spec = RunSpec(runID: "long-sentence", label: "long", config: c, dataFingerprint: "test", resultsRoot: root.path, dataRoot: data.path)
         let rec = try RunExecutor(spec: spec).run()

@@ -30,8 +30,9 @@ public struct DataUnavailable: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A run's view of a prepared data set: DeepNetData's batcher over the training split (epoch after epoch,
-/// step k of epoch e is batch k of `batchIndices(epoch: e)`), the validation split in length order, the test split.
+/// A run's view of a prepared data set: DeepNetData's batcher over the training split (epoch after epoch: step s ≥ 1
+/// is batch (s − 1) mod n of `batchIndices(epoch: (s − 1) / n + 1)`, n batches per epoch), the validation split in
+/// length order, the test split.
 final class PreparedRunData: RunData {
     let prepared: PreparedData
     let summary: String
@@ -64,7 +65,8 @@ final class PreparedRunData: RunData {
     }()
 
     func trainBatch(step: Int) -> TokenBatch {
-        let epoch = step / batchesPerEpoch + 1, k = step % batchesPerEpoch
+        let i = max(0, step - 1)   // steps count from 1
+        let epoch = i / batchesPerEpoch + 1, k = i % batchesPerEpoch
         lock.lock()
         let batches: [[Int]]
         if let c = epochCache, c.epoch == epoch { batches = c.batches } else {
