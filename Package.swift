@@ -1,6 +1,9 @@
 // swift-tools-version: 6.0
 // DeepNet reproduction harness. Module dependencies are one-way:
-//   CBLAS, CHDF5 (C shims) -> HDF5Store -> DeepNetEngine -> DeepNetData -> DeepNetHarness -> Experiments -> deepnet (CLI)
+//   DeepNetBase (SHA-256, SplitMix64, JSON string escaping, the batch type)
+//   CBLAS, CHDF5 (C shims) -> HDF5Store -> DeepNetEngine (+ DeepNetBase)
+//   DeepNetData (+ DeepNetBase; not the engine)
+//   DeepNetEngine, DeepNetData -> DeepNetHarness -> Experiments -> deepnet (CLI)
 import Foundation
 import PackageDescription
 
@@ -41,17 +44,18 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
-        .target(name: "DeepNetEngine", dependencies: ["CBLAS", "HDF5Store"], swiftSettings: engineFlags),
-        .target(name: "DeepNetData", dependencies: ["DeepNetEngine"], swiftSettings: engineFlags),
+        .target(name: "DeepNetBase", swiftSettings: engineFlags),
+        .target(name: "DeepNetEngine", dependencies: ["DeepNetBase", "CBLAS", "HDF5Store"], swiftSettings: engineFlags),
+        .target(name: "DeepNetData", dependencies: ["DeepNetBase"], swiftSettings: engineFlags),
         .target(name: "DeepNetHarness", dependencies: ["DeepNetEngine", "DeepNetData", "HDF5Store"]),
-        .target(name: "Experiments", dependencies: ["DeepNetHarness"], path: "experiments"),
+        .target(name: "Experiments", dependencies: ["DeepNetHarness", "DeepNetData"], path: "experiments"),
         .executableTarget(name: "deepnet", dependencies: [
             "DeepNetEngine", "DeepNetData", "DeepNetHarness", "Experiments", "HDF5Store",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "deepnet-bench", dependencies: ["DeepNetEngine", "CBLAS"], swiftSettings: engineFlags),
         .testTarget(name: "EngineTests", dependencies: ["DeepNetEngine", "HDF5Store", "CBLAS"], exclude: ["Fixtures"]),
-        .testTarget(name: "DataTests", dependencies: ["DeepNetData", "DeepNetEngine"]),
+        .testTarget(name: "DataTests", dependencies: ["DeepNetData", "DeepNetBase"]),
         .testTarget(name: "HarnessTests", dependencies: ["DeepNetHarness", "Experiments", "HDF5Store", "DeepNetEngine"]),
     ],
     swiftLanguageModes: [.v5]

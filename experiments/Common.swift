@@ -1,6 +1,7 @@
 // Shared base configurations and level builders for the experiment files. Each experiment file states only
 // what differs from these bases.
 import DeepNetEngine
+import DeepNetData
 import DeepNetHarness
 
 /// Engine method registry names, by the paper's labels.
@@ -18,7 +19,7 @@ enum Method {
     static let normFormer = "normformer"
     /// DeepNet for Pre-LN Transformers (§IV; Sub-LN with the sqrt(log 2N) init, the ICML 2023 "Magneto").
     static let subLN = "sub-ln"
-    /// Table XI ablations (harness glue methods, see DeepNetHarness/Execution/AblationMethods.swift).
+    /// Table XI ablations (engine methods, Sources/DeepNetEngine/Methods/DeepNormAblations.swift).
     static let deepNormWithoutResidualScale = "deepnorm-no-alpha"
     static let deepNormWithoutInit = "deepnorm-no-init"
 }
@@ -93,7 +94,7 @@ enum Base {
         c.task = .translation
         c.model = ModelConfig(architecture: .encoderDecoder, encoderLayers: 2, decoderLayers: 2, embedDim: 32,
                               ffnDim: 64, heads: 2, vocabSize: 128, maxPositions: 64, shareAllEmbeddings: true)
-        c.data.dataset = "synthetic"
+        c.data.dataset = .synthetic
         c.data.maxTokensPerSentence = 24
         c.data.evalSentences = 16
         c.optimizer.lr = 1e-3
@@ -136,7 +137,7 @@ enum Base {
         c.model = ModelConfig(architecture: .encoderDecoder, encoderLayers: 6, decoderLayers: 6, embedDim: 64,
                               ffnDim: 128, heads: 2, vocabSize: 2000, maxPositions: 256, shareAllEmbeddings: true,
                               dropout: 0.1, labelSmoothing: 0.1)
-        c.data.dataset = "synthetic"
+        c.data.dataset = .synthetic
         c.data.maxTokensPerSentence = 64
         c.data.evalSentences = 200
         c.optimizer.lr = 1.5e-3
@@ -177,14 +178,14 @@ enum Base {
 
     /// WMT-17 En-De "base-size" models. The paper's appendix is not in the text; batch, schedule and
     /// regularization are the "setting used in the DeepNet paper" as re-run by the Admin authors
-    /// (microsoft/admin-torch example/README.md, via shared/docs/METHODS.md §15).
+    /// (microsoft/admin-torch example/README.md, via docs/methods.md §15).
     static var paperWMT: RunConfig {
         var c = RunConfig()
         c.task = .translation
         c.model = ModelConfig(architecture: .encoderDecoder, encoderLayers: 6, decoderLayers: 6, embedDim: 512,
                               ffnDim: 2048, heads: 8, vocabSize: 32000, maxPositions: 1024, shareAllEmbeddings: true,
                               dropout: 0.4, labelSmoothing: 0.1)
-        c.data.dataset = "wmt17-en-de"
+        c.data.dataset = .wmt17EnDe
         c.data.sourceLanguage = "en"; c.data.targetLanguage = "de"
         c.data.maxTokensPerSentence = 256
         c.data.evalSentences = 0
@@ -204,7 +205,7 @@ enum Base {
 
     static let paperWMTNotes = [
         "Paper text: base-size models (512 hidden, 2048 FFN, 8 heads), mixed precision, hyper-parameters shared by all models.",
-        "Not in the text (appendix): lr 1.5e-3, inverse-sqrt schedule with 4,000 warm-up steps from 1e-7, Adam (0.9, 0.98), 100k updates of 128×4096 tokens, dropout 0.4, label smoothing 0.1, weight decay 1e-4, beam 4, length penalty 0.6 — taken from microsoft/admin-torch's re-run of \"the setting used in the DeepNet paper\" (METHODS.md §15); 32k shared BPE vocabulary assumed.",
+        "Not in the text (appendix): lr 1.5e-3, inverse-sqrt schedule with 4,000 warm-up steps from 1e-7, Adam (0.9, 0.98), 100k updates of 128×4096 tokens, dropout 0.4, label smoothing 0.1, weight decay 1e-4, beam 4, length penalty 0.6 — taken from microsoft/admin-torch's re-run of \"the setting used in the DeepNet paper\" (docs/methods.md §15); 32k shared BPE vocabulary assumed.",
         "Deviation: the engine is fp32-only (the paper trained in fp16).",
     ]
 
@@ -215,13 +216,12 @@ enum Base {
         c.model.heads = 4
         c.model.vocabSize = 10000
         c.model.dropout = 0.3
-        c.data.dataset = "iwslt14"
+        c.data.dataset = .iwslt14
         c.data.sourceLanguage = "de"; c.data.targetLanguage = "en"
         c.optimizer.lr = 5e-4
         c.training.batchTokens = 4096
         c.training.steps = 8000
         c.training.evalEvery = 500
-        c.decode.bleuTokenize = "none"
         return c
     }
 
@@ -243,15 +243,15 @@ enum Base {
 
 /// Data sets used by `reduced` when DEEPNET_DATA is set (registry names of DeepNetData).
 enum RealData {
-    static let iwslt = DataChoice(real: "iwslt14-mini", source: "de", target: "en",
+    static let iwslt = DataChoice(real: .iwslt14Mini, source: "de", target: "en",
                                   description: "IWSLT14-mini: the real IWSLT'14 De-En valid set + 4,600-pair training sample (~11.9k pairs), test on the IWSLT'14 test set")
-    static let enDe = DataChoice(real: "multi30k", source: "en", target: "de",
+    static let enDe = DataChoice(real: .multi30k, source: "en", target: "de",
                                  description: "Multi30k en→de (29k training pairs) as a stand-in for WMT En-De")
-    static let enFr = DataChoice(real: "multi30k", source: "en", target: "fr",
+    static let enFr = DataChoice(real: .multi30k, source: "en", target: "fr",
                                  description: "Multi30k en→fr (29k training pairs) as a stand-in for WMT-14 En-Fr")
-    static let multilingual = DataChoice(real: "tatoeba", source: "en", target: "xx",
+    static let multilingual = DataChoice(real: .tatoeba, source: "en", target: "xx",
                                          description: "the 13 English-centric Tatoeba pairs (split by the data module) as a stand-in for OPUS-100")
-    static let englishLM = DataChoice(real: "multi30k", source: "en", target: "en",
+    static let englishLM = DataChoice(real: .multi30k, source: "en", target: "en",
                                       description: "English side of Multi30k as a small language-modelling corpus")
 }
 
@@ -267,7 +267,6 @@ extension Base {
     static var reducedIWSLT: RunConfig {
         with(reducedTranslation) { c in
             c.data.sourceLanguage = "de"; c.data.targetLanguage = "en"
-            c.decode.bleuTokenize = "none"
         }
     }
 
@@ -284,10 +283,37 @@ extension Base {
     }
 }
 
-/// Shared verdict for the analysis figures whose claims can only be judged from instrument data.
-func instrumentVerdicts(_ r: ExperimentResults, _ claims: [(String, MeasurementKind)]) -> [ClaimVerdict] {
-    InstrumentVerdicts.verdicts(r, claims)
+/// A rule judging one claim from recorded instrument data: (results, claim wording) → verdict.
+typealias InstrumentRule = (ExperimentResults, String) -> ClaimVerdict
+
+/// Verdicts of the analysis figures' claims, which can only be judged from instrument data: each claim names
+/// the measurement it needs and the rule (in the experiment's own file) that judges it; a claim whose
+/// measurement no run recorded stays "not run", and so does a claim without a rule.
+func instrumentVerdicts(_ r: ExperimentResults, _ claims: [(String, MeasurementKind, InstrumentRule?)]) -> [ClaimVerdict] {
+    claims.map { c in Verdicts.needsInstrument(r, claim: c.0, c.1, evaluate: c.2.map { f in { f($0, c.0) } }) }
 }
+
+// Helpers of the instrument rules (Fig. 1–5).
+/// A number for evidence text (`Verdicts.fmt`).
+func fv(_ x: Double?, _ d: Int = 3) -> String { Verdicts.fmt(x, d) }
+
+/// Levels of `axis` sorted by numeric value.
+func numericLevels(_ r: ExperimentResults, _ axis: String) -> [String] {
+    r.levels(axis).sorted { Verdicts.numericValue($0) < Verdicts.numericValue($1) }
+}
+
+func rec(_ r: ExperimentResults, _ sel: [String: String]) -> RunRecord? { r.record(sel) }
+
+func firstUpdatesByDepth(_ r: ExperimentResults, method: String) -> [(String, Double)] {
+    numericLevels(r, "depth").compactMap { d in
+        rec(r, ["method": method, "depth": d]).flatMap(InstrumentSummaries.firstModelUpdate).map { (d, $0) }
+    }
+}
+func stepLabel(_ r: ExperimentResults) -> String {
+    guard let x = r.entries.compactMap(\.record).first, let s = InstrumentSummaries.arr(x, .modelUpdate, "steps")?.values.first(where: { $0 > 0 }) else { return "first recorded step" }
+    return "step \(Int(s))"
+}
+
 
 /// Every run of the experiment converged.
 func allConverge(_ r: ExperimentResults, claim: String) -> ClaimVerdict {
@@ -297,4 +323,31 @@ func allConverge(_ r: ExperimentResults, claim: String) -> ClaimVerdict {
     return ClaimVerdict(claim, .notReproduced, bad.map { e in
         "\(e.coordinates.shortLabel): \(e.record!.status.rawValue)" + (e.record!.divergedAtStep.map { " at step \($0)" } ?? "")
     }.joined(separator: "; "))
+}
+
+// Shared by the BLEU-vs-depth experiments (Table I, Table II, Fig. 6).
+
+/// Every listed method diverges at the deepest level of "depth".
+func deepestDepthVerdict(_ r: ExperimentResults, claim: String, methods: [String], depthAxis: String = "depth") -> ClaimVerdict {
+    guard let deepest = r.levels(depthAxis).max(by: { Verdicts.numericValue($0) < Verdicts.numericValue($1) }) else {
+        return Verdicts.notRun(claim, "no runs")
+    }
+    var sel: [[String: String]] = []
+    for m in methods { sel.append(["method": m, depthAxis: deepest]) }
+    for s in sel { if let v = Verdicts.requireRuns(r, claim, s) { return v } }
+    let recs = sel.compactMap { s in r.entry(s).map { ($0, $0.record!) } }
+    let conv = recs.filter { $0.1.status != .diverged }
+    let ev = recs.map { e, rec in rec.status == .diverged ? "\(e.coordinates.shortLabel): diverged at step \(rec.divergedAtStep ?? 0)" : "\(e.coordinates.shortLabel): converged (BLEU \(Verdicts.fmt(rec.metrics.bleu)))" }.joined(separator: "; ")
+    return ClaimVerdict(claim, conv.isEmpty ? .reproduced : .notReproduced, ev)
+}
+
+/// `level` of "method" has the highest BLEU among converged runs at the deepest depth.
+func bestAtDeepest(_ r: ExperimentResults, claim: String, level: String, depthAxis: String = "depth", fixed: [String: String] = [:]) -> ClaimVerdict {
+    guard let deepest = r.levels(depthAxis).max(by: { Verdicts.numericValue($0) < Verdicts.numericValue($1) }) else {
+        return Verdicts.notRun(claim, "no runs")
+    }
+    var sel = fixed; sel[depthAxis] = deepest
+    let others = r.levels("method").filter { $0 != level }.map { m -> [String: String] in var s = sel; s["method"] = m; return s }
+    var mine = sel; mine["method"] = level
+    return Verdicts.better(r, claim: claim, metric: .bleu, a: mine, than: others)
 }

@@ -1,4 +1,5 @@
 // Fig. 1: loss surfaces of 36-layer (18L-18L) Post-LN and DeepNet early in training (IWSLT-14 De-En).
+import DeepNetData
 import DeepNetHarness
 
 private let methods = [L.method("Post-LN", Method.postLN), L.method("DeepNet", Method.deepNorm)]
@@ -30,6 +31,17 @@ let fig1 = Experiment(
                       notes: Base.paperIWSLTNotes + ["Not in the text: how many steps \"early stage\" means (1,000 assumed) and the grid (51×51 on [-1, 1]², the loss-landscape code's default)."]),
     ],
     verdict: { r in
-        instrumentVerdicts(r, [("DeepNet's early-stage loss surface is smoother than Post-LN's at 18L-18L.", .lossLandscape2D)])
+        instrumentVerdicts(r, [("DeepNet's early-stage loss surface is smoother than Post-LN's at 18L-18L.", .lossLandscape2D, fig1Smoother)])
     }
 )
+
+// MARK: verdict rules (computed from recorded instrument data only; each states its criterion in its evidence)
+
+private func fig1Smoother(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    guard let a = rec(r, ["method": "DeepNet"]).flatMap(InstrumentSummaries.roughness),
+          let b = rec(r, ["method": "Post-LN"]).flatMap(InstrumentSummaries.roughness) else {
+        return Verdicts.notRun(claim, "a surface is missing (diverged run or not recorded)")
+    }
+    return ClaimVerdict(claim, a < b ? .reproduced : .notReproduced,
+                        "roughness (mean |Δ²L| / loss range, same grid and seed): DeepNet \(fv(a, 4)), Post-LN \(fv(b, 4))")
+}

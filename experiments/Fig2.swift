@@ -1,4 +1,5 @@
 // Fig. 2: gradient norms and validation loss of Post-LN vs Post-LN-init.
+import DeepNetData
 import DeepNetHarness
 
 private let methods = [L.method("Post-LN", Method.postLN), L.method("Post-LN-init", Method.postLNInit)]
@@ -39,8 +40,8 @@ let fig2 = Experiment(
     ],
     verdict: { r in
         [postLNInitConverges(r)] + instrumentVerdicts(r, [
-            ("Post-LN-init has larger gradient norms than Post-LN in the top layers (18L-18L).", .gradientNormPerLayer),
-            ("Post-LN-init's last-layer gradient norm exceeds Post-LN's at every depth.", .gradientNormPerLayer),
+            ("Post-LN-init has larger gradient norms than Post-LN in the top layers (18L-18L).", .gradientNormPerLayer, fig2TopLayers),
+            ("Post-LN-init's last-layer gradient norm exceeds Post-LN's at every depth.", .gradientNormPerLayer, fig2LastLayer),
         ])
     }
 )
@@ -60,4 +61,42 @@ private func postLNInitConverges(_ r: ExperimentResults) -> ClaimVerdict {
     let lb = rb.metrics.bestValidLoss ?? .infinity
     let ev = "best valid loss: Post-LN-init \(Verdicts.fmt(la)), Post-LN \(Verdicts.fmt(lb))"
     return ClaimVerdict(claim, lb >= 1.1 * la ? .reproduced : .notReproduced, ev)
+}
+
+// MARK: verdict rules (computed from recorded instrument data only; each states its criterion in its evidence)
+
+private func depthFor18(_ r: ExperimentResults) -> String? {
+    let ds = numericLevels(r, "depth")
+    return ds.contains("18L-18L") ? "18L-18L" : ds.last
+}
+
+private func fig2TopLayers(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    guard let d = depthFor18(r),
+          let a = rec(r, ["method": "Post-LN-init", "depth": d]), let b = rec(r, ["method": "Post-LN", "depth": d]) else {
+        return Verdicts.notRun(claim, "missing runs")
+    }
+    func top(_ x: RunRecord) -> Double? {
+        let g = InstrumentSummaries.meanLayerGradNorms(x, stack: "decoder").filter(\.isFinite)
+        guard !g.isEmpty else { return nil }
+        let k = max(1, (g.count + 2) / 3)
+        return g.suffix(k).reduce(0, +) / Double(k)
+    }
+    guard let ga = top(a), let gb = top(b) else { return Verdicts.notRun(claim, "no gradient norms recorded") }
+    return ClaimVerdict(claim, ga > gb ? .reproduced : .notReproduced,
+                        "\(d), mean gradient norm of the top third of the decoder layers over the recorded steps: Post-LN-init \(fv(ga, 4)), Post-LN \(fv(gb, 4))")
+}
+
+private func fig2LastLayer(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    var ok = true, parts: [String] = [], n = 0
+    for d in numericLevels(r, "depth") {
+        guard let a = rec(r, ["method": "Post-LN-init", "depth": d]), let b = rec(r, ["method": "Post-LN", "depth": d]),
+              let ga = InstrumentSummaries.meanLayerGradNorms(a, stack: "decoder").last,
+              let gb = InstrumentSummaries.meanLayerGradNorms(b, stack: "decoder").last else { continue }
+        n += 1
+        ok = ok && ga > gb
+        parts.append("\(d): \(fv(ga, 4)) vs \(fv(gb, 4))")
+    }
+    if n == 0 { return Verdicts.notRun(claim, "no depth has both runs with gradient norms") }
+    return ClaimVerdict(claim, ok ? .reproduced : .notReproduced,
+                        "last decoder layer, mean gradient norm (Post-LN-init vs Post-LN): " + parts.joined(separator: "; "))
 }

@@ -1,4 +1,5 @@
 // Fig. 3: model update, LN input norms and decoder gradient norms of 18L-18L models early in training.
+import DeepNetData
 import DeepNetHarness
 
 private let variants: [Level] = [
@@ -41,9 +42,53 @@ let fig3 = Experiment(
     ],
     verdict: { r in
         instrumentVerdicts(r, [
-            ("Post-LN without warm-up has an exploding model update at the beginning of training, then almost none.", .modelUpdate),
-            ("Without warm-up or proper initialization the LN inputs grow far beyond √d.", .lnInputNorm),
-            ("Post-LN without warm-up suffers vanishing gradients in the decoder layers.", .gradientNormPerLayer),
+            ("Post-LN without warm-up has an exploding model update at the beginning of training, then almost none.", .modelUpdate, fig3ExplodingUpdate),
+            ("Without warm-up or proper initialization the LN inputs grow far beyond √d.", .lnInputNorm, fig3LNInputs),
+            ("Post-LN without warm-up suffers vanishing gradients in the decoder layers.", .gradientNormPerLayer, fig3Vanishing),
         ])
     }
 )
+
+// MARK: verdict rules (computed from recorded instrument data only; each states its criterion in its evidence)
+
+private let noWarmup = "Post-LN w/o warm-up"
+
+private func fig3ExplodingUpdate(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    guard let a = rec(r, ["variant": noWarmup]), let b = rec(r, ["variant": "Post-LN"]) else { return Verdicts.notRun(claim, "missing runs") }
+    let u = InstrumentSummaries.modelUpdate(a).filter(\.isFinite)
+    guard u.count >= 4, let fa = InstrumentSummaries.firstModelUpdate(a), let fb = InstrumentSummaries.firstModelUpdate(b) else {
+        return Verdicts.notRun(claim, "too few model-update points")
+    }
+    let mid = u[u.count / 2], last = u.last!
+    let growth = mid > 0 ? (last - mid) / mid : .infinity
+    let ok = fa >= 2 * fb && growth < 0.2
+    return ClaimVerdict(claim, ok ? .reproduced : .notReproduced,
+                        "‖ΔF‖ at \(stepLabel(r)): w/o warm-up \(fv(fa)), Post-LN \(fv(fb)) (need ≥ 2×); peaks \(fv(u.max())) vs \(fv(InstrumentSummaries.peakModelUpdate(b))); growth over the second half of the steps \(fv(growth * 100, 1)) % (need < 20 %)")
+}
+
+private func fig3LNInputs(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    var peaks: [(String, Double)] = []
+    var dim = 0
+    for v in r.levels("variant") {
+        guard let x = rec(r, ["variant": v]), let p = InstrumentSummaries.lnMean(x, stack: "decoder").filter(\.isFinite).max() else { continue }
+        peaks.append((v, p)); dim = x.config.model.embedDim
+    }
+    guard let mine = peaks.first(where: { $0.0 == noWarmup })?.1, peaks.count >= 2 else { return Verdicts.notRun(claim, "missing LN input norms") }
+    let sqrtD = Double(dim).squareRoot()
+    let ok = peaks.allSatisfy { $0.1 <= mine } && mine >= 1.5 * sqrtD
+    return ClaimVerdict(claim, ok ? .reproduced : .notReproduced,
+                        "peak mean decoder LN input ‖x‖₂: " + peaks.map { "\($0.0) \(fv($0.1))" }.joined(separator: ", ") + "; √d = \(fv(sqrtD)) (need the largest and ≥ 1.5·√d)")
+}
+
+private func fig3Vanishing(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    var vals: [(String, Double)] = []
+    for v in r.levels("variant") {
+        guard let x = rec(r, ["variant": v]) else { continue }
+        let g = InstrumentSummaries.layerGradNorms(x, stack: "decoder").filter(\.isFinite)
+        if !g.isEmpty { vals.append((v, g.reduce(0, +) / Double(g.count))) }
+    }
+    guard let mine = vals.first(where: { $0.0 == noWarmup })?.1, vals.count >= 2 else { return Verdicts.notRun(claim, "missing gradient norms") }
+    let ok = vals.allSatisfy { $0.1 >= mine }
+    return ClaimVerdict(claim, ok ? .reproduced : .notReproduced,
+                        "mean decoder-layer gradient norm at the last recorded step: " + vals.map { "\($0.0) \(fv($0.1, 4))" }.joined(separator: ", "))
+}

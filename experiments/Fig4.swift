@@ -1,4 +1,5 @@
 // Fig. 4: model updates of Post-LN and DeepNet early in training, 64-128-2 tiny Transformers, 6L-6L … 100L-100L.
+import DeepNetData
 import DeepNetHarness
 
 private let methods = [L.method("Post-LN", Method.postLN), L.method("DeepNet", Method.deepNorm)]
@@ -30,8 +31,27 @@ let fig4 = Experiment(
     ],
     verdict: { r in
         instrumentVerdicts(r, [
-            ("DeepNet's early model update is nearly constant across depth.", .modelUpdate),
-            ("Post-LN's early model update grows with depth (explodes).", .modelUpdate),
+            ("DeepNet's early model update is nearly constant across depth.", .modelUpdate, fig4DeepNetConstant),
+            ("Post-LN's early model update grows with depth (explodes).", .modelUpdate, fig4PostLNGrows),
         ])
     }
 )
+
+// MARK: verdict rules (computed from recorded instrument data only; each states its criterion in its evidence)
+
+private func fig4DeepNetConstant(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    let p = firstUpdatesByDepth(r, method: "DeepNet")
+    guard p.count >= 2, let lo = p.map(\.1).min(), let hi = p.map(\.1).max(), lo > 0 else { return Verdicts.notRun(claim, "fewer than two depths") }
+    return ClaimVerdict(claim, hi / lo <= 2 ? .reproduced : .notReproduced,
+                        "DeepNet ‖ΔF‖ at \(stepLabel(r)) by depth: " + p.map { "\($0.0) \(fv($0.1))" }.joined(separator: ", ") + "; max/min \(fv(hi / lo, 2)) (need ≤ 2)")
+}
+
+private func fig4PostLNGrows(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    let p = firstUpdatesByDepth(r, method: "Post-LN"), q = firstUpdatesByDepth(r, method: "DeepNet")
+    guard p.count >= 2, let first = p.first?.1, let last = p.last?.1, first > 0 else { return Verdicts.notRun(claim, "fewer than two depths") }
+    let ratio = last / first
+    let deepRatio = q.count >= 2 && q.first!.1 > 0 ? q.last!.1 / q.first!.1 : 1
+    return ClaimVerdict(claim, ratio >= 1.5 && ratio > deepRatio ? .reproduced : .notReproduced,
+                        "Post-LN ‖ΔF‖ at \(stepLabel(r)) by depth: " + p.map { "\($0.0) \(fv($0.1))" }.joined(separator: ", ")
+                        + "; deepest/shallowest \(fv(ratio, 2)) (need ≥ 1.5 and > DeepNet's \(fv(deepRatio, 2)))")
+}

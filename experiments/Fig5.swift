@@ -1,4 +1,5 @@
 // Fig. 5: loss landscapes and optimization trajectories of DeepNet and Post-LN at three depths.
+import DeepNetData
 import DeepNetHarness
 
 private let methods = [L.method("DeepNet", Method.deepNorm), L.method("Post-LN", Method.postLN)]
@@ -33,8 +34,32 @@ let fig5 = Experiment(
     ],
     verdict: { r in
         instrumentVerdicts(r, [
-            ("Post-LN's landscape gets rougher with depth; DeepNet's stays smooth.", .lossLandscape2D),
-            ("Post-LN's trajectory stalls in a spurious local optimum.", .trajectoryPCA),
+            ("Post-LN's landscape gets rougher with depth; DeepNet's stays smooth.", .lossLandscape2D, fig5Roughness),
+            ("Post-LN's trajectory stalls in a spurious local optimum.", .trajectoryPCA, fig5Stall),
         ])
     }
 )
+
+// MARK: verdict rules (computed from recorded instrument data only; each states its criterion in its evidence)
+
+private func fig5Roughness(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    let ds = numericLevels(r, "depth")
+    guard let lo = ds.first, let hi = ds.last, lo != hi else { return Verdicts.notRun(claim, "fewer than two depths") }
+    func rough(_ m: String, _ d: String) -> Double? { rec(r, ["method": m, "depth": d]).flatMap(InstrumentSummaries.roughness) }
+    guard let pLo = rough("Post-LN", lo), let pHi = rough("Post-LN", hi), let dHi = rough("DeepNet", hi) else {
+        return Verdicts.notRun(claim, "a surface is missing (diverged run or not recorded)")
+    }
+    let all = ds.map { d in "\(d): DeepNet \(fv(rough("DeepNet", d), 4)), Post-LN \(fv(rough("Post-LN", d), 4))" }
+    return ClaimVerdict(claim, pHi > pLo && dHi < pHi ? .reproduced : .notReproduced,
+                        "roughness " + all.joined(separator: "; ") + " (need Post-LN rougher at \(hi) than at \(lo), and DeepNet smoother than Post-LN at \(hi))")
+}
+
+private func fig5Stall(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
+    guard let hi = numericLevels(r, "depth").last,
+          let p = rec(r, ["method": "Post-LN", "depth": hi]).flatMap(InstrumentSummaries.trajectoryStats),
+          let d = rec(r, ["method": "DeepNet", "depth": hi]).flatMap(InstrumentSummaries.trajectoryStats) else {
+        return Verdicts.notRun(claim, "missing trajectories")
+    }
+    return ClaimVerdict(claim, p.lateShare < d.lateShare ? .reproduced : .notReproduced,
+                        "\(hi): share of the PCA path travelled in the second half of the early stage: Post-LN \(fv(p.lateShare * 100, 1)) %, DeepNet \(fv(d.lateShare * 100, 1)) %; final loss Post-LN \(fv(p.finalLoss)), DeepNet \(fv(d.finalLoss))")
+}

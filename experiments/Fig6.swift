@@ -1,4 +1,5 @@
 // Fig. 6: BLEU on IWSLT-14 De-En for the ten models at 10L-10L … 100L-100L after 8,000 steps.
+import DeepNetData
 import DeepNetHarness
 
 let fig6 = Experiment(

@@ -1,4 +1,5 @@
 // Fig. 7: WMT-17 En-De validation loss of 18L-18L DeepNet for larger learning rate, batch size and hidden size.
+import DeepNetData
 import DeepNetHarness
 
 private func sweepGrid(base: RunConfig, lrs: [Double], batches: [Int], hiddens: [Int]) -> RunGrid {

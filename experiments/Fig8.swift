@@ -1,4 +1,5 @@
 // Fig. 8: average BLEU of DeepNet with depth 12 … 1,000 layers on OPUS-100 (scaling law in depth).
+import DeepNetData
 import DeepNetHarness
 import Foundation
 
@@ -22,7 +23,7 @@ let fig8 = Experiment(
     paperSetup: "OPUS-100, DeepNet with {12, 20, 100, 200, 1000} total layers, sacreBLEU (13a, case-sensitive).",
     measured: "Average test BLEU per depth; least-squares fit of BLEU = A·ln(d) + B.",
     measurements: [.bleu, .scalingLawFit],
-    renders: [.metricVsAxis(.bleu, x: "layers", logX: true), .diagnostic(.scalingLawFit, series: "layers")],
+    renders: [.metricVsAxis(.bleu, x: "layers", logX: true), .custom(scalingLawBesideThePaper)],
     profiles: [
         .smoke: .runs(RunGrid(base: with(Base.smokeTranslation) { $0.model.method = Method.deepNorm }, axes: [Axis("layers", [
             L.custom("2", [.set(\.model.encoderLayers, 1), .set(\.model.decoderLayers, 1)]),
@@ -43,7 +44,7 @@ let fig8 = Experiment(
                                 "Sized so the four last reduced experiments (fig2, fig8, fig9, table11) fit one 3-hour session on this 2-core machine; a depth range of 4× (not the paper's 83×) and short training make this a weak test of the log law."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
             $0.model.method = Method.deepNorm
-            $0.data.dataset = "opus-100"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
+            $0.data.dataset = .opus100; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
             $0.model.vocabSize = 64000; $0.model.dropout = 0.1; $0.training.steps = 200_000
         }, axes: [Axis("layers", [
             L.custom("12", [.set(\.model.encoderLayers, 6), .set(\.model.decoderLayers, 6)]),
@@ -72,4 +73,43 @@ func logFitVerdict(_ r: ExperimentResults) -> ClaimVerdict {
     let ev = "A = \(Verdicts.fmt(fit.a, 3)), B = \(Verdicts.fmt(fit.b, 3)), R² = \(Verdicts.fmt(fit.rSquared, 3)) over \(pts.count) depths"
     if let v = Verdicts.bleuTooLowToCompare(claim, metric: .bleu, values: pts.map(\.1), evidence: ev) { return v }
     return ClaimVerdict(claim, fit.a > 0 && fit.rSquared >= 0.8 ? .reproduced : .notReproduced, ev)
+}
+
+/// The scaling-law figure: our BLEU against depth with its fit, beside the paper's Table III averages.
+let scalingLawBesideThePaper = ReportFigure("scaling law beside the paper's Table III") { r, figureBase in
+    let deep = PaperScalingData.table3.filter { $0.model == "DeepNet" }, all = PaperScalingData.table3
+    let reference = InstrumentFigures.ScalingReference(
+        name: "paper Table III (DeepNet avg)", depths: deep.map(\.layers), values: deep.map(\.average),
+        fitDescription: "paper, Table III averages (baseline 12/24/48 layers and DeepNet 200/1000 layers together; the Fig. 8 points themselves are not printed)",
+        fitDepths: all.map(\.layers), fitValues: all.map(\.average))
+    let out = InstrumentFigures.scalingLaw(r, axis: "layers", figureBase: figureBase, reference: reference) ?? ("", [])
+    return (out.0, out.1)
+}
+
+/// The paper's own numbers for Fig. 8 (§VI) and Table III, kept as data for tests and for this
+/// experiment's scaling-law figure.
+public enum PaperScalingData {
+    /// Depths (total layers, encoder + decoder) of the DeepNet models in Fig. 8: "We train DEEPNET of
+    /// {12, 20, 100, 200, 1000} layers on the OPUS-100 data set". The BLEU values of Fig. 8 are only drawn, not
+    /// printed, in the paper text we have, so they are not reproduced here.
+    public static let figure8Depths: [Double] = [12, 20, 100, 200, 1000]
+
+    public struct Row: Sendable, Equatable {
+        public var model: String
+        public var layers: Double
+        public var params: String
+        public var xToEn: Double
+        public var enToX: Double
+        public var average: Double
+    }
+
+    /// Table III: average BLEU on the OPUS-100 test sets. The 12/24/48-layer rows are the baseline of [33]
+    /// (Zhang et al. 2020), the 200/1000-layer rows DeepNet.
+    public static let table3: [Row] = [
+        Row(model: "Baseline [33]", layers: 12, params: "133M", xToEn: 27.5, enToX: 21.4, average: 24.5),
+        Row(model: "Baseline [33]", layers: 24, params: "173M", xToEn: 29.5, enToX: 22.9, average: 26.2),
+        Row(model: "Baseline [33]", layers: 48, params: "254M", xToEn: 31.4, enToX: 24.0, average: 27.7),
+        Row(model: "DeepNet", layers: 200, params: "863M", xToEn: 33.2, enToX: 29.0, average: 31.1),
+        Row(model: "DeepNet", layers: 1000, params: "3.8B", xToEn: 33.9, enToX: 30.2, average: 32.1),
+    ]
 }

@@ -1,4 +1,5 @@
 // Fig. 9: BLEU of 18L-18L DeepNet on WMT-14 En-Fr for shortcut scales α and initialization scales β.
+import DeepNetData
 import DeepNetHarness
 
 private let scales: [Double] = [0.25, 0.5, 1, 2, 4]
@@ -44,7 +45,7 @@ let fig9 = Experiment(
                                 "Instability shows early (divergence is detected from the loss), but BLEU after 200 steps is the BLEU of a barely trained model: the BLEU orderings are weak evidence either way."]),
         .paper: .runs(grid(with(Base.paperWMT) {
             $0.model.encoderLayers = 18; $0.model.decoderLayers = 18
-            $0.data.dataset = "wmt14-en-fr"; $0.data.targetLanguage = "fr"; $0.model.vocabSize = 40000
+            $0.data.dataset = .wmt14EnFr; $0.data.targetLanguage = "fr"; $0.model.vocabSize = 40000
         }), notes: Base.paperWMTNotes + ["Paper text: 18L-18L, 512 hidden, 100K steps, WMT-14 En-Fr."]),
     ],
     verdict: { r in

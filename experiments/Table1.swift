@@ -1,4 +1,5 @@
 // Table I: BLEU on the WMT-17 En-De test set for ten models at 6L-6L … 100L-100L.
+import DeepNetData
 import DeepNetHarness
 
 let table1 = Experiment(
@@ -69,28 +70,3 @@ let table1 = Experiment(
         ]
     }
 )
-
-/// Every listed method diverges at the deepest level of "depth".
-func deepestDepthVerdict(_ r: ExperimentResults, claim: String, methods: [String], depthAxis: String = "depth") -> ClaimVerdict {
-    guard let deepest = r.levels(depthAxis).max(by: { Verdicts.numericValue($0) < Verdicts.numericValue($1) }) else {
-        return Verdicts.notRun(claim, "no runs")
-    }
-    var sel: [[String: String]] = []
-    for m in methods { sel.append(["method": m, depthAxis: deepest]) }
-    for s in sel { if let v = Verdicts.requireRuns(r, claim, s) { return v } }
-    let recs = sel.compactMap { s in r.entry(s).map { ($0, $0.record!) } }
-    let conv = recs.filter { $0.1.status != .diverged }
-    let ev = recs.map { e, rec in rec.status == .diverged ? "\(e.coordinates.shortLabel): diverged at step \(rec.divergedAtStep ?? 0)" : "\(e.coordinates.shortLabel): converged (BLEU \(Verdicts.fmt(rec.metrics.bleu)))" }.joined(separator: "; ")
-    return ClaimVerdict(claim, conv.isEmpty ? .reproduced : .notReproduced, ev)
-}
-
-/// `level` of "method" has the highest BLEU among converged runs at the deepest depth.
-func bestAtDeepest(_ r: ExperimentResults, claim: String, level: String, depthAxis: String = "depth", fixed: [String: String] = [:]) -> ClaimVerdict {
-    guard let deepest = r.levels(depthAxis).max(by: { Verdicts.numericValue($0) < Verdicts.numericValue($1) }) else {
-        return Verdicts.notRun(claim, "no runs")
-    }
-    var sel = fixed; sel[depthAxis] = deepest
-    let others = r.levels("method").filter { $0 != level }.map { m -> [String: String] in var s = sel; s["method"] = m; return s }
-    var mine = sel; mine["method"] = level
-    return Verdicts.better(r, claim: claim, metric: .bleu, a: mine, than: others)
-}

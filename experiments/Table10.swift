@@ -1,4 +1,5 @@
 // Table X: vision tasks (BEiT pre-training, ImageNet / ADE20k fine-tuning, robustness variants).
+import DeepNetData
 import DeepNetHarness
 
 let table10 = Experiment(

@@ -1,4 +1,5 @@
 // Table XI: ablation of DeepNorm's residual scale and its initialization (18L-18L, WMT-14 En-Fr).
+import DeepNetData
 import DeepNetHarness
 
 private let table11Paper = PaperTable(
@@ -47,7 +48,7 @@ let table11 = Experiment(
                                 "\"- DeepNorm\" keeps DeepNet's β-scaled initialization with α = 1 (plain Post-LN residual); \"- Initialization\" keeps α with Xavier gain 1 (β = 1)."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
             $0.model.encoderLayers = 18; $0.model.decoderLayers = 18
-            $0.data.dataset = "wmt14-en-fr"; $0.data.targetLanguage = "fr"; $0.model.vocabSize = 40000
+            $0.data.dataset = .wmt14EnFr; $0.data.targetLanguage = "fr"; $0.model.vocabSize = 40000
         }, axes: [Axis("variant", ablations)]), notes: Base.paperWMTNotes + ["Paper text: 18L-18L, 512 hidden, 100K steps on WMT-14 En-Fr (40k vocabulary assumed)."]),
     ],
     paperCell: { e in e.paperKeys["variant"].flatMap { table11Paper.cell(row: $0, column: "BLEU") } },

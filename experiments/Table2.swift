@@ -1,4 +1,5 @@
 // Table II: BLEU on WMT-14 En-De and WMT-14 En-Fr at 6L-6L and 18L-18L.
+import DeepNetData
 import DeepNetHarness
 
 private let tableIIMethods: [Level] = [
@@ -10,7 +11,7 @@ private let tableIIMethods: [Level] = [
     L.method("DeepNet", Method.deepNorm),
 ]
 
-private func pairLevels(enDeData: String?, enFrData: String?, paper: Bool) -> [Level] {
+private func pairLevels(enDeData: DataSetName?, enFrData: DataSetName?, paper: Bool) -> [Level] {
     var de: [Override] = [.set(\.data.sourceLanguage, "en", as: "data.sourceLanguage"), .set(\.data.targetLanguage, "de", as: "data.targetLanguage")]
     var fr: [Override] = [.set(\.data.sourceLanguage, "en", as: "data.sourceLanguage"), .set(\.data.targetLanguage, "fr", as: "data.targetLanguage")]
     if let d = enDeData { de.append(.set(\.data.dataset, d, as: "data.dataset")) }
@@ -60,7 +61,7 @@ let table2 = Experiment(
                         notes: ["64-128-2 tiny Transformers at the paper's two depths (6L-6L, 18L-18L), 1,500 steps of 1,024 target tokens (1.5M tokens).",
                                 "Multi30k en→de and en→fr (real data) instead of WMT-14 (4.5M and 36M pairs); synthetic data when DEEPNET_DATA is unset."]),
         .paper: .runs(RunGrid(base: Base.paperWMT,
-                              axes: [Axis("pair", pairLevels(enDeData: "wmt14-en-de", enFrData: "wmt14-en-fr", paper: true)),
+                              axes: [Axis("pair", pairLevels(enDeData: .wmt14EnDe, enFrData: .wmt14EnFr, paper: true)),
                                      Axis("method", tableIIMethods),
                                      Axis("depth", [L.depth(6), L.depth(18)])]),
                       notes: Base.paperWMTNotes),

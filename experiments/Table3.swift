@@ -1,4 +1,5 @@
 // Table III: average BLEU of DeepNet (200 and 1,000 layers) and the baseline (12/24/48 layers) on OPUS-100.
+import DeepNetData
 import DeepNetHarness
 
 private let table3Paper = PaperTable(
@@ -55,7 +56,7 @@ let table3 = Experiment(
                                 "64-128-2 tiny Transformers, 1,000 steps of 2,048 target tokens (2M tokens). The DeepNet 200-layer run is shared with table5.",
                                 "13 Tatoeba English-centric pairs instead of OPUS-100's 100 languages; BLEU is averaged over whatever test directions the data module provides."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
-            $0.data.dataset = "opus-100"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
+            $0.data.dataset = .opus100; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
             $0.model.vocabSize = 64000; $0.model.dropout = 0.1
             $0.training.steps = 200_000
         }, axes: [

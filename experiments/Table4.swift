@@ -1,4 +1,5 @@
 // Table IV: deep-narrow DeepNet vs shallow-wide Post-LN at similar training FLOPs on OPUS-100.
+import DeepNetData
 import DeepNetHarness
 
 private let table4Paper = PaperTable(
@@ -52,7 +53,7 @@ let table4 = Experiment(
                         notes: ["Halved depths and widths: Post-LN 6L-6L at 128 hidden vs DeepNet 24L-24L and 45L-3L at 64 hidden (the paper's 2× width ratio; non-embedding parameters 2.4M / 2.0M / 1.6M).",
                                 "3,000 steps of 2,048 target tokens for all three; Tatoeba multilingual stand-in for OPUS-100."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
-            $0.data.dataset = "opus-100"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
+            $0.data.dataset = .opus100; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
             $0.model.vocabSize = 64000; $0.model.dropout = 0.1
             $0.training.steps = 50_000
         }, axes: [Axis("model", [

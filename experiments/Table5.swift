@@ -1,4 +1,5 @@
 // Table V: DeepNet (200 layers, 3.2B) vs M2M-100 (48 layers, 12B) on WMT, OPUS, TED and Flores.
+import DeepNetData
 import DeepNetHarness
 
 private let table5Paper = PaperTable(
@@ -40,7 +41,7 @@ let table5 = Experiment(
                         notes: ["Stand-in, not a reproduction: M2M-100 is a published 12B model trained on 7.5B pairs, and the 3.2B DeepNet needs 5.2 ZFLOPs.",
                                 "Tests the same claim at 2-core scale: a deep and narrow DeepNet (100L-100L, 64 hidden, 8.2M non-embedding parameters) against a shallow and wide Pre-LN Transformer (12L-12L, 256 hidden, 22M, the M2M-100 architecture family) with ~2.7× its parameters, 1,000 steps of 2,048 target tokens each on the Tatoeba multilingual stand-in. The DeepNet run is shared with table3 (same resolved configuration)."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
-            $0.data.dataset = "ccmatrix-102"; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
+            $0.data.dataset = .ccmatrix102; $0.data.sourceLanguage = "xx"; $0.data.targetLanguage = "xx"
             $0.model.vocabSize = 128000; $0.model.dropout = 0.1
             $0.decode.beam = 5; $0.decode.lengthPenalty = 1
             // 5.2 ZFLOPs / (6 · 3.2B parameters) ≈ 2.7e11 target tokens; at 1M tokens per update ≈ 260k updates.

@@ -1,4 +1,5 @@
 // Table VI: GLUE development results of BERT-style models pre-trained with lr 5e-4 and 1e-3.
+import DeepNetData
 import DeepNetHarness
 
 private let glueColumns = ["LR", "MNLI", "QNLI", "QQP", "SST", "CoLA", "MRPC", "STS", "Avg."]
@@ -46,7 +47,7 @@ let table6 = Experiment(
         .paper: .runs(RunGrid(base: with(Base.reducedMaskedLM) {
             $0.model.encoderLayers = 12; $0.model.embedDim = 768; $0.model.ffnDim = 3072; $0.model.heads = 12
             $0.model.vocabSize = 50000; $0.model.maxPositions = 512; $0.model.dropout = 0.1
-            $0.data.dataset = "wikipedia-bookcorpus"; $0.data.maxTokensPerSentence = 512
+            $0.data.dataset = .wikipediaBookCorpus; $0.data.maxTokensPerSentence = 512
             $0.optimizer.eps = 1e-6; $0.optimizer.clipNorm = 2.0; $0.optimizer.warmupUpdates = 10_000
             $0.training.batchTokens = 2048 * 512; $0.training.steps = 125_000; $0.training.evalEvery = 1000
         }, axes: [

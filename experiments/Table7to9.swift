@@ -1,4 +1,5 @@
 // Tables VII–IX: zero-, one- and four-shot results of GPT-style models at 24, 48 and 72 layers.
+import DeepNetData
 import DeepNetHarness
 
 private let shotColumns = ["WGe", "WG", "SC", "HS", "Avg."]
@@ -85,7 +86,7 @@ let table7to9 = Experiment(
         .paper: .runs(RunGrid(base: with(Base.reducedCausalLM) {
             $0.model.embedDim = 1024; $0.model.ffnDim = 4096; $0.model.heads = 16; $0.model.vocabSize = 50257
             $0.model.maxPositions = 2048; $0.model.dropout = 0.1
-            $0.data.dataset = "cc100-en"; $0.data.maxTokensPerSentence = 2048
+            $0.data.dataset = .cc100En; $0.data.maxTokensPerSentence = 2048
             $0.optimizer.eps = 1e-6; $0.optimizer.warmupUpdates = 375
             $0.training.batchTokens = 2048 * 256; $0.training.steps = 572_000; $0.training.evalEvery = 1000
         }, axes: [

@@ -71,11 +71,9 @@ public enum Checkpoint {
     public static let reservedGroups: Set<String> = ["optimizer", "grads", "batch", "reference", "results", "meta", "trainer", "run"]
     /// ModelConfig fields that change the parameter set or the forward computation's structure; a flag that
     /// contradicts the checkpoint on one of these is an error (`resolveConfig`).
-    public static let structuralFields: Set<String> = [
-        "architecture", "encoder_layers", "decoder_layers", "embed_dim", "ffn_dim", "heads", "vocab_size",
-        "max_positions", "positions", "scale_embedding", "share_all_embeddings", "share_decoder_input_output_embed",
-        "activation", "method", "alpha_multiplier", "beta_multiplier", "method_options", "pad_index",
-    ]
+    /// (Every setting except the dropouts and label smoothing, which a flag may override.)
+    public static let structuralFields: Set<String> = Set(ModelConfig.CodingKeys.allCases.map(\.rawValue))
+        .subtracting([ModelConfig.CodingKeys.dropout, .attentionDropout, .activationDropout, .labelSmoothing].map(\.rawValue))
 
     // MARK: Save
 
@@ -136,19 +134,21 @@ public enum Checkpoint {
     /// The per-field attributes of a config, in a fixed order.
     public static func attributeValues(_ c: ModelConfig) -> [(String, HDF5AttributeValue)] {
         let opts = (try? JSONSerialization.data(withJSONObject: c.methodOptions, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return [
-            ("architecture", .string(c.architecture.rawValue)), ("encoder_layers", .int(c.encoderLayers)),
-            ("decoder_layers", .int(c.decoderLayers)), ("embed_dim", .int(c.embedDim)), ("ffn_dim", .int(c.ffnDim)),
-            ("heads", .int(c.heads)), ("vocab_size", .int(c.vocabSize)), ("max_positions", .int(c.maxPositions)),
-            ("positions", .string(c.positions.rawValue)), ("scale_embedding", .int(c.scaleEmbedding ? 1 : 0)),
-            ("share_all_embeddings", .int(c.shareAllEmbeddings ? 1 : 0)),
-            ("share_decoder_input_output_embed", .int(c.shareDecoderInputOutputEmbed ? 1 : 0)),
-            ("activation", .string(c.activation.rawValue)), ("dropout", .double(c.dropout)),
-            ("attention_dropout", .double(c.attentionDropout)), ("activation_dropout", .double(c.activationDropout)),
-            ("label_smoothing", .double(c.labelSmoothing)), ("method", .string(c.method)),
-            ("alpha_multiplier", .double(c.alphaMultiplier)), ("beta_multiplier", .double(c.betaMultiplier)),
-            ("method_options", .string(opts)), ("pad_index", .int(c.padIndex)),
+        typealias K = ModelConfig.CodingKeys
+        let values: [(K, HDF5AttributeValue)] = [
+            (.architecture, .string(c.architecture.rawValue)), (.encoderLayers, .int(c.encoderLayers)),
+            (.decoderLayers, .int(c.decoderLayers)), (.embedDim, .int(c.embedDim)), (.ffnDim, .int(c.ffnDim)),
+            (.heads, .int(c.heads)), (.vocabSize, .int(c.vocabSize)), (.maxPositions, .int(c.maxPositions)),
+            (.positions, .string(c.positions.rawValue)), (.scaleEmbedding, .int(c.scaleEmbedding ? 1 : 0)),
+            (.shareAllEmbeddings, .int(c.shareAllEmbeddings ? 1 : 0)),
+            (.shareDecoderInputOutputEmbed, .int(c.shareDecoderInputOutputEmbed ? 1 : 0)),
+            (.activation, .string(c.activation.rawValue)), (.dropout, .double(c.dropout)),
+            (.attentionDropout, .double(c.attentionDropout)), (.activationDropout, .double(c.activationDropout)),
+            (.labelSmoothing, .double(c.labelSmoothing)), (.method, .string(c.method)),
+            (.alphaMultiplier, .double(c.alphaMultiplier)), (.betaMultiplier, .double(c.betaMultiplier)),
+            (.methodOptions, .string(opts)), (.padIndex, .int(c.padIndex)),
         ]
+        return values.map { ($0.0.rawValue, $0.1) }
     }
 
     /// Reads the model settings stored in a file. Starts from `defaults`, overlays `config_json` (if present)
@@ -168,7 +168,9 @@ public enum Checkpoint {
             }
             let baseData = try JSONEncoder().encode(defaults)
             var merged = (try JSONSerialization.jsonObject(with: baseData) as? [String: Any]) ?? [:]
-            for (k, v) in fileObj { merged[k] = v }
+            // Older files spell the names in camelCase: map them onto the snake_case names before merging.
+            let current = Dictionary(uniqueKeysWithValues: ModelConfig.CodingKeys.allCases.map { ($0.legacyName, $0.rawValue) })
+            for (k, v) in fileObj { merged[current[k] ?? k] = v }
             do {
                 c = try JSONDecoder().decode(ModelConfig.self, from: try JSONSerialization.data(withJSONObject: merged))
             } catch {
@@ -176,48 +178,47 @@ public enum Checkpoint {
             }
             from.formUnion(attributeValues(c).map { $0.0 })
         }
-        func int(_ k: String, _ set: (Int) -> Void) throws { if let v = try file.intAttribute(k) { set(v); from.insert(k) } }
-        func dbl(_ k: String, _ set: (Double) -> Void) throws { if let v = try file.doubleAttribute(k) { set(v); from.insert(k) } }
-        func bool(_ k: String, _ set: (Bool) -> Void) throws { if let v = try file.boolAttribute(k) { set(v); from.insert(k) } }
-        func str(_ k: String, _ set: (String) throws -> Void) throws { if let v = try file.stringAttribute(k) { try set(v); from.insert(k) } }
-        func choice<E: RawRepresentable & CaseIterable>(_ k: String, _ s: String, _ t: E.Type) throws -> E where E.RawValue == String {
-            guard let e = E(rawValue: s) else {
-                throw bad(k, "is '\(s)', expected one of \(E.allCases.map { $0.rawValue }.joined(separator: ", "))")
+        func int(_ key: ModelConfig.CodingKeys, _ set: (Int) -> Void) throws { let k = key.rawValue; if let v = try file.intAttribute(k) { set(v); from.insert(k) } }
+        func dbl(_ key: ModelConfig.CodingKeys, _ set: (Double) -> Void) throws { let k = key.rawValue; if let v = try file.doubleAttribute(k) { set(v); from.insert(k) } }
+        func bool(_ key: ModelConfig.CodingKeys, _ set: (Bool) -> Void) throws { let k = key.rawValue; if let v = try file.boolAttribute(k) { set(v); from.insert(k) } }
+        func str(_ key: ModelConfig.CodingKeys, _ set: (String) throws -> Void) throws { let k = key.rawValue; if let v = try file.stringAttribute(k) { try set(v); from.insert(k) } }
+        func choice<E: Choice>(_ k: String, _ s: String, _ t: E.Type) throws -> E {
+            do { return try E(parsing: s, what: k) } catch let e as UnknownChoice {
+                throw bad(k, "is '\(s)', expected one of \(e.valid.joined(separator: ", "))")
             }
-            return e
         }
-        try str("architecture") { c.architecture = try choice("architecture", $0, Architecture.self) }
-        try int("encoder_layers") { c.encoderLayers = $0 }
-        try int("decoder_layers") { c.decoderLayers = $0 }
-        try int("embed_dim") { c.embedDim = $0 }
-        try int("ffn_dim") { c.ffnDim = $0 }
-        try int("heads") { c.heads = $0 }
-        try int("vocab_size") { c.vocabSize = $0 }
-        try int("max_positions") { c.maxPositions = $0 }
-        try str("positions") { c.positions = try choice("positions", $0, PositionKind.self) }
-        try bool("scale_embedding") { c.scaleEmbedding = $0 }
-        try bool("share_all_embeddings") { c.shareAllEmbeddings = $0 }
-        try bool("share_decoder_input_output_embed") { c.shareDecoderInputOutputEmbed = $0 }
-        try str("activation") { c.activation = try choice("activation", $0, Activation.self) }
-        try dbl("dropout") { c.dropout = $0 }
-        try dbl("attention_dropout") { c.attentionDropout = $0 }
-        try dbl("activation_dropout") { c.activationDropout = $0 }
-        try dbl("label_smoothing") { c.labelSmoothing = $0 }
-        try str("method") { c.method = $0 }
-        try dbl("alpha_multiplier") { c.alphaMultiplier = $0 }
-        try dbl("beta_multiplier") { c.betaMultiplier = $0 }
-        try str("method_options") { s in
+        try str(.architecture) { c.architecture = try choice(ModelConfig.CodingKeys.architecture.rawValue, $0, Architecture.self) }
+        try int(.encoderLayers) { c.encoderLayers = $0 }
+        try int(.decoderLayers) { c.decoderLayers = $0 }
+        try int(.embedDim) { c.embedDim = $0 }
+        try int(.ffnDim) { c.ffnDim = $0 }
+        try int(.heads) { c.heads = $0 }
+        try int(.vocabSize) { c.vocabSize = $0 }
+        try int(.maxPositions) { c.maxPositions = $0 }
+        try str(.positions) { c.positions = try choice(ModelConfig.CodingKeys.positions.rawValue, $0, PositionKind.self) }
+        try bool(.scaleEmbedding) { c.scaleEmbedding = $0 }
+        try bool(.shareAllEmbeddings) { c.shareAllEmbeddings = $0 }
+        try bool(.shareDecoderInputOutputEmbed) { c.shareDecoderInputOutputEmbed = $0 }
+        try str(.activation) { c.activation = try choice(ModelConfig.CodingKeys.activation.rawValue, $0, Activation.self) }
+        try dbl(.dropout) { c.dropout = $0 }
+        try dbl(.attentionDropout) { c.attentionDropout = $0 }
+        try dbl(.activationDropout) { c.activationDropout = $0 }
+        try dbl(.labelSmoothing) { c.labelSmoothing = $0 }
+        try str(.method) { c.method = $0 }
+        try dbl(.alphaMultiplier) { c.alphaMultiplier = $0 }
+        try dbl(.betaMultiplier) { c.betaMultiplier = $0 }
+        try str(.methodOptions) { s in
             guard let obj = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any] else {
-                throw bad("method_options", "is not a JSON object: \(s)")
+                throw bad(ModelConfig.CodingKeys.methodOptions.rawValue, "is not a JSON object: \(s)")
             }
             var d: [String: Double] = [:]
             for (k, v) in obj {
-                guard let n = v as? NSNumber else { throw bad("method_options", "has non-numeric value for '\(k)'") }
+                guard let n = v as? NSNumber else { throw bad(ModelConfig.CodingKeys.methodOptions.rawValue, "has non-numeric value for '\(k)'") }
                 d[k] = n.doubleValue
             }
             c.methodOptions = d
         }
-        try int("pad_index") { c.padIndex = $0 }
+        try int(.padIndex) { c.padIndex = $0 }
         return (c, from)
     }
 
@@ -292,17 +293,18 @@ public enum Checkpoint {
                                       message: "flag for '\(k)' is \(flagVals[k].map { "\($0)" } ?? "?") but the checkpoint says \(fileVals[k].map { "\($0)" } ?? "?")")
             }
         }
-        func pick<T>(_ k: String, _ kp: WritableKeyPath<ModelConfig, T>) {
+        func pick<T>(_ key: ModelConfig.CodingKeys, _ kp: WritableKeyPath<ModelConfig, T>) {
+            let k = key.rawValue
             if explicitFlags.contains(k) || !file.fromFile.contains(k) { c[keyPath: kp] = flags[keyPath: kp] }
         }
-        pick("architecture", \.architecture); pick("encoder_layers", \.encoderLayers); pick("decoder_layers", \.decoderLayers)
-        pick("embed_dim", \.embedDim); pick("ffn_dim", \.ffnDim); pick("heads", \.heads); pick("vocab_size", \.vocabSize)
-        pick("max_positions", \.maxPositions); pick("positions", \.positions); pick("scale_embedding", \.scaleEmbedding)
-        pick("share_all_embeddings", \.shareAllEmbeddings); pick("share_decoder_input_output_embed", \.shareDecoderInputOutputEmbed)
-        pick("activation", \.activation); pick("dropout", \.dropout); pick("attention_dropout", \.attentionDropout)
-        pick("activation_dropout", \.activationDropout); pick("label_smoothing", \.labelSmoothing); pick("method", \.method)
-        pick("alpha_multiplier", \.alphaMultiplier); pick("beta_multiplier", \.betaMultiplier)
-        pick("method_options", \.methodOptions); pick("pad_index", \.padIndex)
+        pick(.architecture, \.architecture); pick(.encoderLayers, \.encoderLayers); pick(.decoderLayers, \.decoderLayers)
+        pick(.embedDim, \.embedDim); pick(.ffnDim, \.ffnDim); pick(.heads, \.heads); pick(.vocabSize, \.vocabSize)
+        pick(.maxPositions, \.maxPositions); pick(.positions, \.positions); pick(.scaleEmbedding, \.scaleEmbedding)
+        pick(.shareAllEmbeddings, \.shareAllEmbeddings); pick(.shareDecoderInputOutputEmbed, \.shareDecoderInputOutputEmbed)
+        pick(.activation, \.activation); pick(.dropout, \.dropout); pick(.attentionDropout, \.attentionDropout)
+        pick(.activationDropout, \.activationDropout); pick(.labelSmoothing, \.labelSmoothing); pick(.method, \.method)
+        pick(.alphaMultiplier, \.alphaMultiplier); pick(.betaMultiplier, \.betaMultiplier)
+        pick(.methodOptions, \.methodOptions); pick(.padIndex, \.padIndex)
         return c
     }
 

@@ -37,7 +37,7 @@ extension Checkpoint {
         let rootNames = try f.children(of: "/")
         for kind in [StackKind.encoder, .decoder] where kind == .encoder ? c.hasEncoder : c.hasDecoder {
             let L = kind == .encoder ? c.encoderLayers : c.decoderLayers
-            let setting = kind == .encoder ? "encoder_layers" : "decoder_layers"
+            let setting = (kind == .encoder ? ModelConfig.CodingKeys.encoderLayers : .decoderLayers).rawValue
             let info = StackInfo(kind: kind, layers: L, architecture: c.architecture)
             // Layer indices present, as flat keys ("encoder.layers.3.…") or nested groups ("encoder/layers/3/…").
             var present = Set<Int>()

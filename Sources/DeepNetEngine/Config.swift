@@ -9,13 +9,13 @@ import Foundation
 ///    summed at the end (`TransformerModel.batchShards`).
 public var engineNumericsVersion: String { "engine-numerics-3" }
 
-public enum Architecture: String, Codable, CaseIterable, Sendable {
+public enum Architecture: String, Codable, Choice {
     case encoderDecoder = "encoder-decoder", encoderOnly = "encoder-only", decoderOnly = "decoder-only"
 }
 
-public enum PositionKind: String, Codable, CaseIterable, Sendable { case sinusoidal, learned, none }
+public enum PositionKind: String, Codable, Choice { case sinusoidal, learned, none }
 
-public enum Activation: String, Codable, CaseIterable, Sendable { case relu, gelu }
+public enum Activation: String, Codable, Choice { case relu, gelu }
 
 /// Everything that defines a model. Field names follow fairseq/torchscale flags where one exists.
 public struct ModelConfig: Codable, Hashable, Sendable {
@@ -70,6 +70,54 @@ public struct ModelConfig: Codable, Hashable, Sendable {
         self.methodOptions = methodOptions; self.padIndex = padIndex
     }
 
+    /// The settings' external names — checkpoint attributes, `config_json`, the run configuration's `model`
+    /// section, and the CLI's record of which flags were given — declared once, here: fairseq/torchscale's
+    /// snake_case argument names where one exists.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case architecture, encoderLayers = "encoder_layers", decoderLayers = "decoder_layers", embedDim = "embed_dim"
+        case ffnDim = "ffn_dim", heads, vocabSize = "vocab_size", maxPositions = "max_positions", positions
+        case scaleEmbedding = "scale_embedding", shareAllEmbeddings = "share_all_embeddings"
+        case shareDecoderInputOutputEmbed = "share_decoder_input_output_embed", activation, dropout
+        case attentionDropout = "attention_dropout", activationDropout = "activation_dropout"
+        case labelSmoothing = "label_smoothing", method, alphaMultiplier = "alpha_multiplier"
+        case betaMultiplier = "beta_multiplier", methodOptions = "method_options", padIndex = "pad_index"
+
+        /// The camelCase spelling that files written before the snake_case names (checkpoints' `config_json`,
+        /// results of run-identity scheme ≤ 2) use.
+        public var legacyName: String {
+            let parts = rawValue.split(separator: "_").map(String.init)
+            return parts[0] + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        }
+    }
+
+    /// Reads the snake_case names, or the legacy camelCase ones of older files; a missing field keeps its default.
+    public init(from decoder: Decoder) throws {
+        struct AnyKey: CodingKey {
+            var stringValue: String; var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        func v<T: Decodable>(_ k: CodingKeys, _ current: T) throws -> T {
+            for name in [k.rawValue, k.legacyName] where c.contains(AnyKey(stringValue: name)) {
+                return try c.decode(T.self, forKey: AnyKey(stringValue: name))
+            }
+            return current
+        }
+        self.init()
+        architecture = try v(.architecture, architecture); encoderLayers = try v(.encoderLayers, encoderLayers)
+        decoderLayers = try v(.decoderLayers, decoderLayers); embedDim = try v(.embedDim, embedDim); ffnDim = try v(.ffnDim, ffnDim)
+        heads = try v(.heads, heads); vocabSize = try v(.vocabSize, vocabSize); maxPositions = try v(.maxPositions, maxPositions)
+        positions = try v(.positions, positions); scaleEmbedding = try v(.scaleEmbedding, scaleEmbedding)
+        shareAllEmbeddings = try v(.shareAllEmbeddings, shareAllEmbeddings)
+        shareDecoderInputOutputEmbed = try v(.shareDecoderInputOutputEmbed, shareDecoderInputOutputEmbed)
+        activation = try v(.activation, activation); dropout = try v(.dropout, dropout)
+        attentionDropout = try v(.attentionDropout, attentionDropout); activationDropout = try v(.activationDropout, activationDropout)
+        labelSmoothing = try v(.labelSmoothing, labelSmoothing); method = try v(.method, method)
+        alphaMultiplier = try v(.alphaMultiplier, alphaMultiplier); betaMultiplier = try v(.betaMultiplier, betaMultiplier)
+        methodOptions = try v(.methodOptions, methodOptions); padIndex = try v(.padIndex, padIndex)
+    }
+
     var hasEncoder: Bool { architecture != .decoderOnly }
     var hasDecoder: Bool { architecture != .encoderOnly }
 
@@ -107,22 +155,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String { "invalid configuration: \(message)" }
 }
 
-/// A batch of token ids, row-major, right-padded with `padIndex`.
-/// Encoder-decoder: source [B,S], prevOutput [B,T], target [B,T].
-/// Decoder-only: prevOutput [B,T], target [B,T] (source ignored).
-/// Encoder-only (masked LM): source [B,S], target [B,S]; loss where target != pad.
-public struct TokenBatch: Sendable {
-    public var batchSize: Int
-    public var sourceLength: Int
-    public var targetLength: Int
-    public var source: [Int32]
-    public var prevOutput: [Int32]
-    public var target: [Int32]
-    public init(batchSize: Int, sourceLength: Int, targetLength: Int, source: [Int32], prevOutput: [Int32], target: [Int32]) {
-        self.batchSize = batchSize; self.sourceLength = sourceLength; self.targetLength = targetLength
-        self.source = source; self.prevOutput = prevOutput; self.target = target
-    }
-}
+// TokenBatch lives in DeepNetBase (shared with DeepNetData), re-exported by this module (Random.swift).
 
 public struct BatchError: Error, CustomStringConvertible {
     public var message: String

@@ -12,8 +12,8 @@
 //  5. Initialize weights in `initializeLinear` / `initializeEmbedding` using the helpers in `Init`.
 //  6. New learnable tensors are declared by the ops/combines through `parameters: [ParameterSpec]`
 //     (state_dict-style names); the model carves them from the flat buffer and trains them.
-//  7. Register the type: append `MyMethod.self` to `MethodRegistry.builtin` (Methods/Registry.swift), or call
-//     `MethodRegistry.register(MyMethod.self)` at start-up from outside the engine.
+//  7. Register the type: append `MyMethod.self` to `builtinMethods` (Methods/MethodList.swift). The registry is
+//     a constant, so every command knows every method.
 //  8. Test it: the generic gradient-check and whole-model tests iterate over `MethodRegistry.names`.
 import Foundation
 
@@ -226,14 +226,10 @@ public extension ResidualMethod {
 
 /// Name -> method type. Unknown names produce an error listing the valid ones.
 public enum MethodRegistry {
-    nonisolated(unsafe) static var registered: [ResidualMethod.Type] = builtinMethods
+    /// Every method, fixed at compile time (Methods/MethodList.swift); names are unique (checked by a test).
+    public static let registered: [ResidualMethod.Type] = builtinMethods
     public static var names: [String] { registered.map { $0.name } }
     public static func type(named n: String) -> ResidualMethod.Type? { registered.first { $0.name == n } }
-    /// Registers a method defined outside the engine. Duplicate names are an error (as in fairseq).
-    public static func register(_ t: ResidualMethod.Type) throws {
-        if type(named: t.name) != nil { throw ConfigError(message: "method '\(t.name)' is already registered") }
-        registered.append(t)
-    }
     public static func make(_ config: ModelConfig) throws -> ResidualMethod {
         guard let t = type(named: config.method) else {
             throw ConfigError(message: "unknown method '\(config.method)'; valid methods: \(names.joined(separator: ", "))")

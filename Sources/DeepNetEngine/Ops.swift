@@ -172,7 +172,7 @@ public enum Init {
         uniform(w, bound: bound, &rng)
         if let b { uniform(b, bound: bound, &rng) }
     }
-    /// Modern fairseq (METHODS §2): q/k/v xavier_uniform gain 1/√2 with PyTorch-default biases; out_proj
+    /// Modern fairseq (docs/methods.md §2): q/k/v xavier_uniform gain 1/√2 with PyTorch-default biases; out_proj
     /// xavier_uniform gain 1 with bias 0; fc1/fc2 PyTorch default.
     public static func fairseqModern(_ l: LinearInfo, _ w: UnsafeMutableBufferPointer<Float>, _ b: UnsafeMutableBufferPointer<Float>?, _ rng: inout SplitMix64) {
         switch l.role {

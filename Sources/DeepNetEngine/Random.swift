@@ -1,40 +1,7 @@
-// Seeded random numbers: SplitMix64 for initialization, a counter-based hash for dropout.
+// Seeded random numbers: SplitMix64 (DeepNetBase) for initialization, a counter-based hash for dropout.
+// The engine re-exports DeepNetBase so that its users see SplitMix64 and TokenBatch as engine API.
+@_exported import DeepNetBase
 import Foundation
-
-/// SplitMix64 (Steele et al. 2014). Used for parameter initialization; each tensor gets its own stream
-/// derived from (seed, tensor name), so adding a tensor never shifts the values of the others.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return mix64(state)
-    }
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-    /// Standard normal via Box-Muller (one value per call; simple, deterministic).
-    public mutating func nextNormal() -> Double {
-        var u1 = nextUnit()
-        if u1 < 1e-300 { u1 = 1e-300 }
-        let u2 = nextUnit()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-    }
-}
-
-/// The SplitMix64 finalizer: a good 64-bit mixing function.
-@inline(__always) public func mix64(_ x: UInt64) -> UInt64 {
-    var z = x
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
-
-/// FNV-1a of a string, to derive per-tensor seeds from names.
-func stableHash(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-    return h
-}
 
 /// Counter-based dropout: element `index` of dropout site `stream` under `seed` is kept iff its hash-uniform
 /// is >= p. The decision depends only on (seed, stream, index), never on thread scheduling, and backward

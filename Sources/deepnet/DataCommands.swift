@@ -140,7 +140,8 @@ struct DataCommand: ParsableCommand {
             var o = DataSetOptions(seed: seed)
             if let p = pair { o.pair = try LanguagePair(parsing: p) }
             o.maxTrainExamples = maxTrain
-            return try DataSetRegistry.load(name ?? DataSetRegistry.defaultDataSetName(), options: o, dataDirectory: dataDir)
+            let n = try name.map { try DataSetName(parsing: $0) } ?? DataSetRegistry.defaultDataSetName()
+            return try DataSetRegistry.load(n, options: o, dataDirectory: dataDir)
         }
     }
 
@@ -149,7 +150,7 @@ struct DataCommand: ParsableCommand {
         func run() {
             for s in DataSetRegistry.specs {
                 let pairs = s.multilingual ? "\(s.pairs.count) directions" : s.pairs.map(\.description).joined(separator: ",")
-                print("\(s.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(s.trainable ? "train+eval" : "eval-only ")  \(s.needsFiles ? "files" : "no files")  [\(pairs)]  \(s.summary)")
+                print("\(s.name.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.trainable ? "train+eval" : "eval-only ")  \(s.needsFiles ? "files" : "no files")  [\(pairs)]  \(s.summary)")
             }
         }
     }
@@ -188,7 +189,7 @@ struct DataCommand: ParsableCommand {
         func run() throws {
             do {
                 let ds = try common.load()
-                var opts = PreprocessOptions.defaults(for: ds.name)
+                var opts = PreprocessOptions(bpeMerges: ds.spec.defaultBPEMerges)
                 if let m = merges { opts.bpeMerges = m }
                 if separate { opts.jointBPE = false; opts.jointVocabulary = false }
                 let t0 = Date()

@@ -45,35 +45,33 @@ struct EngineModelOptions: ParsableArguments {
 
     /// The flags applied over the defaults, and the snake_case names of the fields that were given.
     func config() throws -> (ModelConfig, Set<String>) {
+        typealias K = ModelConfig.CodingKeys   // the names the checkpoint attributes use
         var c = ModelConfig()
         var given = Set<String>()
-        func parse<E: RawRepresentable & CaseIterable>(_ s: String, _ flag: String, _ t: E.Type) throws -> E where E.RawValue == String {
-            guard let e = E(rawValue: s) else {
-                throw ValidationError("--\(flag) '\(s)' is not one of \(E.allCases.map { $0.rawValue }.joined(separator: ", "))")
-            }
-            return e
+        func parse<E: Choice>(_ s: String, _ flag: String, _ t: E.Type) throws -> E {
+            do { return try E(parsing: s, what: "--\(flag)") } catch { throw ValidationError("\(error)") }
         }
-        if let v = arch { c.architecture = try parse(v, "arch", Architecture.self); given.insert("architecture") }
-        if let v = encoderLayers { c.encoderLayers = v; given.insert("encoder_layers") }
-        if let v = decoderLayers { c.decoderLayers = v; given.insert("decoder_layers") }
-        if let v = embedDim { c.embedDim = v; given.insert("embed_dim") }
-        if let v = ffnDim { c.ffnDim = v; given.insert("ffn_dim") }
-        if let v = heads { c.heads = v; given.insert("heads") }
-        if let v = vocab { c.vocabSize = v; given.insert("vocab_size") }
-        if let v = maxPositions { c.maxPositions = v; given.insert("max_positions") }
-        if let v = positions { c.positions = try parse(v, "positions", PositionKind.self); given.insert("positions") }
-        if let v = method { c.method = v; given.insert("method") }
-        if let v = activation { c.activation = try parse(v, "activation", Activation.self); given.insert("activation") }
-        if let v = labelSmoothing { c.labelSmoothing = v; given.insert("label_smoothing") }
-        if let v = dropout { c.dropout = v; given.insert("dropout") }
-        if let v = attentionDropout { c.attentionDropout = v; given.insert("attention_dropout") }
-        if let v = activationDropout { c.activationDropout = v; given.insert("activation_dropout") }
-        if let v = alphaMultiplier { c.alphaMultiplier = v; given.insert("alpha_multiplier") }
-        if let v = betaMultiplier { c.betaMultiplier = v; given.insert("beta_multiplier") }
-        if let v = padIndex { c.padIndex = v; given.insert("pad_index") }
-        if let v = shareAllEmbeddings { c.shareAllEmbeddings = v; given.insert("share_all_embeddings") }
-        if let v = shareDecoderInputOutputEmbed { c.shareDecoderInputOutputEmbed = v; given.insert("share_decoder_input_output_embed") }
-        if let v = scaleEmbedding { c.scaleEmbedding = v; given.insert("scale_embedding") }
+        if let v = arch { c.architecture = try parse(v, "arch", Architecture.self); given.insert(K.architecture.rawValue) }
+        if let v = encoderLayers { c.encoderLayers = v; given.insert(K.encoderLayers.rawValue) }
+        if let v = decoderLayers { c.decoderLayers = v; given.insert(K.decoderLayers.rawValue) }
+        if let v = embedDim { c.embedDim = v; given.insert(K.embedDim.rawValue) }
+        if let v = ffnDim { c.ffnDim = v; given.insert(K.ffnDim.rawValue) }
+        if let v = heads { c.heads = v; given.insert(K.heads.rawValue) }
+        if let v = vocab { c.vocabSize = v; given.insert(K.vocabSize.rawValue) }
+        if let v = maxPositions { c.maxPositions = v; given.insert(K.maxPositions.rawValue) }
+        if let v = positions { c.positions = try parse(v, "positions", PositionKind.self); given.insert(K.positions.rawValue) }
+        if let v = method { c.method = v; given.insert(K.method.rawValue) }
+        if let v = activation { c.activation = try parse(v, "activation", Activation.self); given.insert(K.activation.rawValue) }
+        if let v = labelSmoothing { c.labelSmoothing = v; given.insert(K.labelSmoothing.rawValue) }
+        if let v = dropout { c.dropout = v; given.insert(K.dropout.rawValue) }
+        if let v = attentionDropout { c.attentionDropout = v; given.insert(K.attentionDropout.rawValue) }
+        if let v = activationDropout { c.activationDropout = v; given.insert(K.activationDropout.rawValue) }
+        if let v = alphaMultiplier { c.alphaMultiplier = v; given.insert(K.alphaMultiplier.rawValue) }
+        if let v = betaMultiplier { c.betaMultiplier = v; given.insert(K.betaMultiplier.rawValue) }
+        if let v = padIndex { c.padIndex = v; given.insert(K.padIndex.rawValue) }
+        if let v = shareAllEmbeddings { c.shareAllEmbeddings = v; given.insert(K.shareAllEmbeddings.rawValue) }
+        if let v = shareDecoderInputOutputEmbed { c.shareDecoderInputOutputEmbed = v; given.insert(K.shareDecoderInputOutputEmbed.rawValue) }
+        if let v = scaleEmbedding { c.scaleEmbedding = v; given.insert(K.scaleEmbedding.rawValue) }
         if !methodOption.isEmpty {
             for kv in methodOption {
                 let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
@@ -81,7 +79,7 @@ struct EngineModelOptions: ParsableArguments {
                 guard x.isFinite else { throw ValidationError("--method-option \(parts[0]): '\(parts[1])' is not a finite number (NaN and ±Inf are not accepted)") }
                 c.methodOptions[parts[0]] = x
             }
-            given.insert("method_options")
+            given.insert(K.methodOptions.rawValue)
         }
         return (c, given)
     }

@@ -1,5 +1,6 @@
 // Harness commands: list, run, report, train (and the hidden worker entry point run-one).
 import ArgumentParser
+import DeepNetData
 import DeepNetEngine
 import DeepNetHarness
 import Experiments
@@ -41,7 +42,7 @@ struct HarnessList: ParsableCommand {
 
     func run() throws {
         let reg = try registryOrExit()
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "list:" + s.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "list:" + s.dataset.rawValue })
         print("id        paper         runs  est.time  title")
         for e in reg.experiments {
             let runs = (try? Expansion.expand(e, profile: profile, environment: env)) ?? []
@@ -184,7 +185,7 @@ struct HarnessTrain: ParsableCommand {
     @Option(help: "FFN size.") var ffnDim = 128
     @Option(help: "Attention heads.") var heads = 2
     @Option(help: "Vocabulary size (BPE target).") var vocab = 1000
-    @Option(help: "Data set: synthetic, multi30k, iwslt14-mini, tatoeba.") var dataset = "synthetic"
+    @Option(help: "Data set (DeepNetData registry name: synthetic, multi30k, iwslt14-mini, tatoeba; `deepnet data list`).") var dataset = "synthetic"
     @Option(help: "Source language.") var src = "src"
     @Option(help: "Target language.") var tgt = "tgt"
     @Option(help: "Peak learning rate.", transform: finiteDouble) var lr: Double = 1e-3
@@ -208,23 +209,21 @@ struct HarnessTrain: ParsableCommand {
 
     func run() throws {
         var c = RunConfig()
-        guard let t = TrainingTask(rawValue: task) else {
-            throw ValidationError("invalid value '\(task)' for '--task': allowed \(TrainingTask.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let t: TrainingTask
+        do { t = try TrainingTask(parsing: task, what: "--task") } catch { throw ValidationError("\(error)") }
         c.task = t
         c.model = ModelConfig(architecture: t == .translation ? .encoderDecoder : t == .causalLM ? .decoderOnly : .encoderOnly,
                               encoderLayers: encoderLayers, decoderLayers: decoderLayers, embedDim: embedDim, ffnDim: ffnDim,
                               heads: heads, vocabSize: vocab, shareAllEmbeddings: t == .translation,
                               shareDecoderInputOutputEmbed: t != .translation, dropout: dropout, labelSmoothing: labelSmoothing, method: method)
-        c.data.dataset = dataset; c.data.sourceLanguage = src; c.data.targetLanguage = tgt; c.data.evalSentences = evalSentences
+        c.data.dataset = try DataSetName(parsing: dataset); c.data.sourceLanguage = src; c.data.targetLanguage = tgt; c.data.evalSentences = evalSentences
         c.optimizer.lr = lr; c.optimizer.warmupUpdates = warmup
         c.training.batchTokens = batchTokens; c.training.steps = steps; c.training.evalEvery = evalEvery; c.training.seed = seed
         c.training.checkpointEvery = max(50, steps / 4)
         c.decode.beam = beam; c.decode.lengthPenalty = lenpen
         // Score as the data registry declares for this data set (iwslt14-mini: tokenized BLEU on its lower-cased,
         // Moses-tokenized references), as the experiments do; sacreBLEU 13a would score different text.
-        if let tok = DataGlue.bleuTokenize(forDataset: dataset) { c.decode.bleuTokenize = tok }
-        HarnessMethods.register()
+        c.decode.bleuTokenize = DataGlue.bleuTokenize(for: c.data.dataset)
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         let env = HarnessEnvironment.fromProcess()
         let fp = try env.fingerprint(c.data, env.dataRoot)

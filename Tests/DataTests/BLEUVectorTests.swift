@@ -152,7 +152,7 @@ final class BLEUVectorTests: XCTestCase {
 
     func testFixtureChecksum() throws {
         let p = try TestData.bleuVectorsPath()
-        XCTAssertEqual(SHA256Hasher.hex(of: try TextIO.readRawBytes(p)),
+        XCTAssertEqual(SHA256.hex(of: try TextIO.readRawBytes(p)),
                        "1ac9371f5b5f6d0a510805b6a3392d12accdbd10a25fec187b9fb5734d085653")
     }
 }

@@ -1,10 +1,10 @@
 import DeepNetData
-import DeepNetEngine
+import DeepNetBase
 import XCTest
 
 final class BatcherTests: XCTestCase {
     func corpus(_ n: Int, seed: UInt64 = 3) -> EncodedSplit {
-        var r = DataRandom(seed: seed)
+        var r = SplitMix64(seed: seed)
         var s: [[Int32]] = [], t: [[Int32]] = []
         for _ in 0..<n {
             s.append((0..<(1 + r.nextInt(below: 30))).map { _ in Int32(4 + r.nextInt(below: 50)) })

@@ -6,7 +6,7 @@ final class PipelineTests: XCTestCase {
     func testPrepareSyntheticAndCache() throws {
         var o = DataSetOptions(seed: 3)
         o.syntheticTrainSize = 2000; o.syntheticValidSize = 100; o.syntheticTestSize = 100
-        let ds = try DataSetRegistry.load("synthetic", options: o)
+        let ds = try DataSetRegistry.load(.synthetic, options: o)
         let cache = TestData.tempDir()
         defer { try? FileManager.default.removeItem(atPath: cache) }
         let opts = PreprocessOptions(bpeMerges: 300)
@@ -50,7 +50,7 @@ final class PipelineTests: XCTestCase {
     func testSeparateVocabularies() throws {
         var o = DataSetOptions(seed: 4)
         o.syntheticTrainSize = 1000; o.syntheticValidSize = 50; o.syntheticTestSize = 50
-        let ds = try DataSetRegistry.load("synthetic", options: o)
+        let ds = try DataSetRegistry.load(.synthetic, options: o)
         let p = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: 200, jointBPE: false, jointVocabulary: false), useCache: false)
         XCTAssertNotEqual(p.sourceVocabulary, p.targetVocabulary)
         XCTAssertNotEqual(p.sourceBPE, p.targetBPE)
@@ -59,17 +59,24 @@ final class PipelineTests: XCTestCase {
     }
 
     func testRegistryErrors() {
-        XCTAssertThrowsError(try DataSetRegistry.load("wmt99")) { e in
-            XCTAssertEqual("\(e)", "unknown data set 'wmt99'; valid data sets: synthetic, multi30k, iwslt14-mini, newstest2014, newstest2017, tatoeba-multi")
+        XCTAssertThrowsError(try DataSetName(parsing: "wmt99")) { e in
+            XCTAssertEqual("\(e)", "unknown data set 'wmt99'; valid data sets: synthetic, multi30k, iwslt14-mini, newstest2014, newstest2017, tatoeba, wmt17-en-de, wmt14-en-de, wmt14-en-fr, iwslt14, opus-100, ccmatrix-102, wikipedia-bookcorpus, cc100-en")
         }
-        XCTAssertThrowsError(try DataSetRegistry.load("multi30k", options: DataSetOptions(pair: LanguagePair("de", "fr")), dataDirectory: "/nonexistent")) { e in
+        // A stored configuration with an unknown name does not decode.
+        XCTAssertThrowsError(try JSONDecoder().decode([DataSetName].self, from: Data(#"["tatoeba-multi"]"#.utf8)))
+        XCTAssertEqual(try JSONDecoder().decode([DataSetName].self, from: Data(#"["tatoeba"]"#.utf8)), [.tatoeba])
+        // The paper's corpora are named but cannot be loaded.
+        XCTAssertThrowsError(try DataSetRegistry.load(.wmt17EnDe, dataDirectory: "/nonexistent")) { e in
+            XCTAssertTrue("\(e)".hasPrefix("data set 'wmt17-en-de' cannot be loaded: WMT-17 English-German"), "\(e)")
+        }
+        XCTAssertThrowsError(try DataSetRegistry.load(.multi30k, options: DataSetOptions(pair: LanguagePair("de", "fr")), dataDirectory: "/nonexistent")) { e in
             XCTAssertTrue("\(e)".contains("valid pairs: de-en, en-de, fr-en, en-fr, cs-en, en-cs"), "\(e)")
         }
-        XCTAssertThrowsError(try DataSetRegistry.load("multi30k", dataDirectory: "/nonexistent/dir")) { e in
+        XCTAssertThrowsError(try DataSetRegistry.load(.multi30k, dataDirectory: "/nonexistent/dir")) { e in
             XCTAssertEqual(e as? DataError, .fileNotFound(path: "/nonexistent/dir/multi30k/train.de.gz"))
         }
         XCTAssertThrowsError(try LanguagePair(parsing: "deen"))
-        XCTAssertEqual(DataSetRegistry.names.count, 6)
+        XCTAssertEqual(DataSetRegistry.names.count, 14)
     }
 
     func testParallelReaderAndFilter() throws {

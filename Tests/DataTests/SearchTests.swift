@@ -8,8 +8,8 @@ enum HashDecoder {
         var h: UInt64 = 0x9E37_79B9 &+ UInt64(sentence) &* 0x1000193
         for t in history { h = (h ^ UInt64(UInt32(bitPattern: t))) &* 0x100_0000_01b3 }
         var logits = [Float](repeating: 0, count: vocab)
-        var r = DataRandom(seed: h)
-        for v in 0..<vocab { logits[v] = Float(r.nextDouble() * 4 - 2) }
+        var r = SplitMix64(seed: h)
+        for v in 0..<vocab { logits[v] = Float(r.nextUnit() * 4 - 2) }
         logits[2] += eosBias + Float(history.count) * 0.3   // EOS more likely as the prefix grows
         let m = logits.max()!
         let z = log(logits.map { exp($0 - m) }.reduce(0, +)) + m

@@ -4,33 +4,33 @@ import XCTest
 
 final class SupportTests: XCTestCase {
     func testSHA256() {
-        XCTAssertEqual(SHA256Hasher.hex(of: ""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(SHA256Hasher.hex(of: "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256Hasher.hex(of: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        XCTAssertEqual(SHA256.hex(of: ""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(of: "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(of: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        var h = SHA256Hasher()
+        var h = SHA256()
         for _ in 0..<1000 { h.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
         XCTAssertEqual(h.hexDigest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // incremental == one-shot for awkward chunk sizes
         let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        var a = SHA256Hasher()
+        var a = SHA256()
         var i = 0
         for n in [1, 63, 64, 65, 7, 300, 500] { let e = min(i + n, data.count); a.update(data[i..<e]); i = e }
-        XCTAssertEqual(a.hexDigest(), SHA256Hasher.hex(of: data))
+        XCTAssertEqual(a.hexDigest(), SHA256.hex(of: data))
     }
 
-    func testDataRandom() {
+    func testSplitMix64() {
         // Reference values of splitmix64.c with seed 0 (and equality with the engine's core sequence).
-        var r = DataRandom(seed: 0)
+        var r = SplitMix64(seed: 0)
         XCTAssertEqual(r.next(), 0xE220_A839_7B1D_CDAF)
         XCTAssertEqual(r.next(), 0x6E78_9E6A_A1B9_65F4)
-        var a = DataRandom(seed: 42), b = DataRandom(seed: 42)
+        var a = SplitMix64(seed: 42), b = SplitMix64(seed: 42)
         let pa = a.permutation(100), pb = b.permutation(100)
         XCTAssertEqual(pa, pb)
         XCTAssertEqual(pa.sorted(), Array(0..<100))
-        var c = DataRandom(seed: 7)
+        var c = SplitMix64(seed: 7)
         for n in [1, 2, 3, 10, 1000] { for _ in 0..<100 { let x = c.nextInt(below: n); XCTAssert(x >= 0 && x < n) } }
-        var d1 = DataRandom.derive(seed: 1, stream: 1), d2 = DataRandom.derive(seed: 1, stream: 2)
+        var d1 = SplitMix64.derive(seed: 1, stream: 1), d2 = SplitMix64.derive(seed: 1, stream: 2)
         XCTAssertNotEqual(d1.next(), d2.next())
     }
 

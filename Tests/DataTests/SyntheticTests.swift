@@ -12,28 +12,28 @@ final class SyntheticTests: XCTestCase {
     }
 
     func testDeterministicAndFingerprinted() throws {
-        let a = try DataSetRegistry.load("synthetic", options: small())
-        let b = try DataSetRegistry.load("synthetic", options: small())
+        let a = try DataSetRegistry.load(.synthetic, options: small())
+        let b = try DataSetRegistry.load(.synthetic, options: small())
         XCTAssertEqual(a.fingerprint, b.fingerprint)
         XCTAssertEqual(try a.split("train").sources, try b.split("train").sources)
         XCTAssertEqual(try a.split("test").targets, try b.split("test").targets)
-        let c = try DataSetRegistry.load("synthetic", options: small(2))
+        let c = try DataSetRegistry.load(.synthetic, options: small(2))
         XCTAssertNotEqual(a.fingerprint, c.fingerprint)
         XCTAssertNotEqual(try a.split("train").sources, try c.split("train").sources)
         // Evaluation splits do not depend on the training-set size.
-        let d = try DataSetRegistry.load("synthetic", options: small(1, train: 500))
+        let d = try DataSetRegistry.load(.synthetic, options: small(1, train: 500))
         XCTAssertEqual(try a.split("test").sources, try d.split("test").sources)
         XCTAssertEqual(try a.split("valid").sources, try d.split("valid").sources)
         XCTAssertNotEqual(a.fingerprint, d.fingerprint)
         XCTAssertEqual(a.splitNames, ["train", "valid", "test"])
         XCTAssertEqual(a.files.count, 0)
         // The default data set without DEEPNET_DATA is synthetic.
-        XCTAssertEqual(DataSetRegistry.defaultDataSetName(environment: [:]), "synthetic")
-        XCTAssertEqual(DataSetRegistry.defaultDataSetName(environment: ["DEEPNET_DATA": "/x"]), "multi30k")
+        XCTAssertEqual(DataSetRegistry.defaultDataSetName(environment: [:]), .synthetic)
+        XCTAssertEqual(DataSetRegistry.defaultDataSetName(environment: ["DEEPNET_DATA": "/x"]), .multi30k)
     }
 
     func testLanguageProperties() throws {
-        let ds = try DataSetRegistry.load("synthetic", options: small())
+        let ds = try DataSetRegistry.load(.synthetic, options: small())
         let lang = SyntheticLanguage(config: SyntheticConfig(seed: 1))
         XCTAssertEqual(lang.lexiconSize, 292)
         var sources = Set<String>()
@@ -51,7 +51,7 @@ final class SyntheticTests: XCTestCase {
             }
         }
         // Target clauses are verb-final.
-        var rng = DataRandom(seed: 5)
+        var rng = SplitMix64(seed: 5)
         var verbFinal = 0
         for _ in 0..<500 {
             let p = lang.sample(&rng)
@@ -74,7 +74,7 @@ final class SyntheticTests: XCTestCase {
         // Find a masculine and a feminine noun and check determiner / adjective / past-verb agreement.
         let m = lang.nouns.first { !$0.feminine }!, f = lang.nouns.first { $0.feminine }!
         XCTAssertNotNil(m); XCTAssertNotNil(f)
-        var rng = DataRandom(seed: 11)
+        var rng = SplitMix64(seed: 11)
         var checkedPast = 0
         for _ in 0..<3000 {
             let p = lang.sample(&rng)

@@ -1,5 +1,6 @@
 // End-to-end tests of `deepnet forward-backward` (runs the built executable; skipped when it is not next to
 // the test bundle, e.g. when only the engine targets were built).
+import DeepNetEngine
 import Foundation
 import HDF5Store
 import XCTest
@@ -33,6 +34,27 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertEqual(Set(try f.children(of: "grads")), Set(try ref.children(of: "reference/grads")))
         XCTAssertEqual(try f.shape(of: "logits"), [3, 6, 48])
         XCTAssertEqual(try f.stringAttribute("method"), "deepnorm")
+    }
+
+    /// Table XI's ablations are engine methods like the others, so `forward-backward` knows them (they used to be
+    /// registered by the harness only, and this command rejected them as unknown).
+    func testForwardBackwardKnowsTheAblationMethods() throws {
+        let fx = Self.fixtures.appendingPathComponent("golden_deepnorm.h5")
+        let (golden, _) = try Checkpoint.loadModel(from: fx)
+        for method in ["deepnorm-no-alpha", "deepnorm-no-init"] {
+            var c = golden.config
+            c.method = method
+            let ckpt = dir.appendingPathComponent("\(method).h5"), out = dir.appendingPathComponent("\(method)-fb.h5")
+            try Checkpoint.save(try TransformerModel(config: c, seed: 3), to: ckpt)
+            let r = try run(["forward-backward", "--checkpoint", ckpt.path, "--batch", fx.path, "--method", method,
+                             "--output", out.path])
+            XCTAssertEqual(r.status, 0, "\(method): \(r.stderr)")
+            XCTAssertTrue(r.stdout.hasPrefix("loss "), r.stdout)
+            let f = try HDF5File.open(out)
+            defer { f.close() }
+            XCTAssertEqual(try f.stringAttribute("method"), method)
+            XCTAssertTrue(try f.readDoubles(at: "loss").values[0].isFinite)
+        }
     }
 
     /// A write that fails half-way (here: the file-size limit, EFBIG) is a reported error with exit status 1, the

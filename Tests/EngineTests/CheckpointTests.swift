@@ -49,7 +49,11 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try f.stringAttribute("git_commit"), "abc123")
         XCTAssertEqual(try f.intAttribute("encoder_layers"), 2)
         XCTAssertEqual(try f.stringAttribute("method"), "pre-ln")
-        XCTAssertNotNil(try f.stringAttribute("config_json"))
+        // config_json uses the same snake_case names as the attributes (ModelConfig.CodingKeys), every one of them.
+        let json = try XCTUnwrap(try f.stringAttribute("config_json"))
+        let keys = Set(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]).keys)
+        XCTAssertEqual(keys, Set(Checkpoint.attributeValues(config).map(\.0)))
+        XCTAssertTrue(keys.contains("encoder_layers") && !keys.contains("encoderLayers"), json)
         // torch shape convention and state_dict names, tied keys readable as datasets.
         XCTAssertEqual(try f.shape(of: "encoder.layers.0.ffn.fc1.weight"), [32, 16])
         XCTAssertEqual(try f.shape(of: "decoder.layers.1.encoder_attn.v_proj.weight"), [16, 16])
@@ -314,5 +318,19 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try f.stringAttribute("note"), "test")
         XCTAssertEqual(try f.attribute("tied_parameters"),
                        .strings(["decoder.embed_tokens.weight=encoder.embed_tokens.weight", "decoder.output_projection.weight=encoder.embed_tokens.weight"]))
+    }
+
+    /// Files written before the snake_case names (config_json in camelCase) still read, to the same settings.
+    func testLegacyCamelCaseConfigJSONReads() throws {
+        var config = ModelConfig(encoderLayers: 3, decoderLayers: 2, embedDim: 16, ffnDim: 32, heads: 2, vocabSize: 40, method: "deepnorm")
+        config.methodOptions = [:]; config.betaMultiplier = 0.5
+        let camel = #"{"alphaMultiplier":1,"betaMultiplier":0.5,"decoderLayers":2,"embedDim":16,"encoderLayers":3,"ffnDim":32,"heads":2,"method":"deepnorm","vocabSize":40}"#
+        XCTAssertEqual(try JSONDecoder().decode(ModelConfig.self, from: Data(camel.utf8)), config)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("legacy-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try HDF5File.writeAtomically(to: url) { f in try f.setAttribute("config_json", camel) }
+        let f = try HDF5File.open(url)
+        defer { f.close() }
+        XCTAssertEqual(try Checkpoint.readConfig(f).config, config)
     }
 }

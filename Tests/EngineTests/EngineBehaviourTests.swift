@@ -2,7 +2,7 @@ import XCTest
 import DeepNetEngine
 
 final class DeepNormConstantTests: XCTestCase {
-    /// METHODS.md §14 table, 4 decimals.
+    /// docs/methods.md §14 table, 4 decimals.
     func testTable() {
         let rows: [(Int, [Double])] = [
             (6, [1.4179, 0.4970, 0.6569, 2.0598, 0.3433, 1.8612, 0.3799]),

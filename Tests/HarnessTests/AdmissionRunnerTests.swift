@@ -132,12 +132,13 @@ final class AdmissionRunnerTests: XCTestCase {
         var c = RunConfig()
         c.model = ModelConfig(encoderLayers: 1, decoderLayers: 1, embedDim: 16, ffnDim: 32, heads: 2, vocabSize: 80, maxPositions: 64,
                               positions: .learned, shareAllEmbeddings: true)
-        c.data.dataset = "iwslt14-mini"; c.data.sourceLanguage = "de"; c.data.targetLanguage = "en"
+        c.data.dataset = .iwslt14Mini; c.data.sourceLanguage = "de"; c.data.targetLanguage = "en"
         c.data.maxTokensPerSentence = 20; c.data.evalSentences = 0
         c.training.batchTokens = 64; c.training.steps = 2; c.training.evalEvery = 2; c.training.evalBatches = 1
         c.training.checkpointEvery = 0
         c.optimizer.warmupUpdates = 1
         c.decode.beam = 2
+        c.decode.bleuTokenize = DataGlue.bleuTokenize(for: c.data.dataset)   // as planning sets it: iwslt14-mini is tokenized BLEU
         try c.validate()
         let spec = RunSpec(runID: "long-sentence", label: "long", config: c, dataFingerprint: "test", resultsRoot: root.path, dataRoot: data.path)
         let rec = try RunExecutor(spec: spec).run()

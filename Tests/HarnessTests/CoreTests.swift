@@ -59,7 +59,7 @@ final class CoreTests: XCTestCase {
 
     /// Expanding the registry twice gives the same ids; editing one level changes only that run's id.
     func testExpansionIdsStableAndLocal() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "t:" + s.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { s, _ in "t:" + s.dataset.rawValue })
         let e = try experimentRegistry().experiment("table1")
         let a = try Expansion.expand(e, profile: .reduced, environment: env)
         let b = try Expansion.expand(e, profile: .reduced, environment: env)
@@ -107,7 +107,7 @@ final class CoreTests: XCTestCase {
         XCTAssertLessThan(cost.seconds, 2.5 * 5e6 / rate)  // + validation, decoding
         var deep = c; deep.model.encoderLayers = 60; deep.model.decoderLayers = 60
         // 10× the layers: more than 8× the time beyond the fixed cost of starting a run.
-        let fixed = CostModel.calibration.seconds([0, 0, 0, 0, 0], dataset: c.data.dataset)
+        let fixed = CostModel.calibration.seconds([0, 0, 0, 0, 0], dataset: c.data.dataset.rawValue)
         XCTAssertGreaterThan(CostModel.estimate(deep).seconds - fixed, 8 * (cost.seconds - fixed))
     }
 }

@@ -3,6 +3,7 @@
 import XCTest
 import Foundation
 import DeepNetHarness
+import Experiments
 
 final class InstrumentDirectionTests: XCTestCase {
     /// A Transformer-like layout: embeddings, Linear weights [out, in], biases and LayerNorm γ/β.

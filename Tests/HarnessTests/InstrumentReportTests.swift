@@ -4,12 +4,11 @@ import XCTest
 import Foundation
 import DeepNetEngine
 import DeepNetHarness
+import Experiments
 
 final class InstrumentReportTests: XCTestCase {
-    func experiment(_ id: String) -> Experiment {
-        Experiment(id: id, title: id, artifact: .figure(4), claim: "", paper: PaperNumbers(), paperSetup: "", measured: "",
-                   measurements: [.modelUpdate], renders: [], profiles: [:], verdict: { _ in [] })
-    }
+    /// The project's experiment (its file under experiments/ holds its verdict rules).
+    func experiment(_ id: String) -> Experiment { try! experimentRegistry().experiment(id) }
 
     /// A record with a model-update series whose values are `updates` at steps 0, 2, 4, …
     func record(updates: [Double], lnMean: [Double] = [], grads: [[Double]] = []) -> RunRecord {
@@ -40,7 +39,8 @@ final class InstrumentReportTests: XCTestCase {
             entry(["method": "Post-LN", "depth": "6L-6L"], record(updates: [0, 2, 12])),
             entry(["method": "Post-LN", "depth": "50L-50L"], record(updates: [0, 9, 12])),
         ])
-        let v = InstrumentVerdicts.verdicts(r, [("DeepNet constant", .modelUpdate), ("Post-LN grows", .modelUpdate)])
+        // The rules live in experiments/Fig4.swift: the experiment's own verdict function applies them.
+        let v = r.experiment.verdict(r)
         XCTAssertEqual(v.map(\.status), [.reproduced, .reproduced], v.map(\.evidence).joined(separator: " | "))
         XCTAssertTrue(v[1].evidence.contains("4.50"), v[1].evidence)   // 9 / 2 at step 2
         // figures: per-depth update and bound plots plus the peak-vs-depth plot
@@ -51,7 +51,7 @@ final class InstrumentReportTests: XCTestCase {
         XCTAssertTrue(out!.0.contains("| DeepNet / 50L-50L |") || out!.0.contains("50L-50L"))
         // a claim of an experiment without rules stays "not run"
         let other = ExperimentResults(experiment: experiment("fig9"), profile: .smoke, axes: r.axes, entries: r.entries)
-        XCTAssertEqual(InstrumentVerdicts.verdicts(other, [("x", .modelUpdate)]).first?.status, .notRun)
+        XCTAssertEqual(Verdicts.needsInstrument(other, claim: "x", .modelUpdate).status, .notRun)
     }
 
     func testFig3Rules() {
@@ -61,7 +61,7 @@ final class InstrumentReportTests: XCTestCase {
             entry(["variant": "Post-LN"], record(updates: [0, 1, 2, 3, 4], lnMean: [5, 6, 6, 6, 6],
                                                  grads: [[0, 0], [1, 1], [1, 1], [1, 1], [1, 1]])),
         ])
-        let v = InstrumentVerdicts.verdicts(r, [("a", .modelUpdate), ("b", .lnInputNorm), ("c", .gradientNormPerLayer)])
+        let v = r.experiment.verdict(r)   // experiments/Fig3.swift's three rules
         XCTAssertEqual(v.map(\.status), [.reproduced, .reproduced, .reproduced], v.map(\.evidence).joined(separator: " | "))
         for m in [MeasurementKind.lnInputNorm, .gradientNormPerLayer] {
             let out = InstrumentFigures.render(m, r, series: "variant", panels: nil, logY: true, figureBase: "f")
@@ -71,7 +71,7 @@ final class InstrumentReportTests: XCTestCase {
         func updatesOnly(_ a: [Double], _ b: [Double]) -> ClaimVerdict {
             let r = ExperimentResults(experiment: experiment("fig3"), profile: .smoke, axes: ["variant"], entries: [
                 entry(["variant": "Post-LN w/o warm-up"], record(updates: a)), entry(["variant": "Post-LN"], record(updates: b))])
-            return InstrumentVerdicts.verdicts(r, [("a", .modelUpdate)])[0]
+            return r.experiment.verdict(r)[0]
         }
         XCTAssertEqual(updatesOnly([0, 10, 10.5, 10.6, 10.7], [0, 2, 9, 10.8, 11]).status, .reproduced)
         XCTAssertEqual(updatesOnly([0, 10, 10.5, 10.6, 10.7], [0, 6, 10, 10.5, 10.6]).status, .notReproduced)

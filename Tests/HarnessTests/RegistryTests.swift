@@ -87,7 +87,7 @@ final class RegistryTests: XCTestCase {
     /// Every profile of every experiment expands into valid configurations (or states why it cannot run), and
     /// every method name used is known to the engine.
     func testAllProfilesExpandAndValidate() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         for e in try experimentRegistry().experiments {
             for p in Profile.allCases {
                 let plan = e.plan(p)
@@ -96,7 +96,7 @@ final class RegistryTests: XCTestCase {
                 XCTAssertFalse(runs.isEmpty, "\(e.id)/\(p.rawValue) has no runs")
                 for r in runs {
                     XCTAssertNotNil(MethodRegistry.type(named: r.config.model.method), "\(e.id): \(r.config.model.method)")
-                    if p == .smoke { XCTAssertEqual(r.config.data.dataset, "synthetic") }
+                    if p == .smoke { XCTAssertEqual(r.config.data.dataset, .synthetic) }
                 }
             }
         }
@@ -107,7 +107,7 @@ final class RegistryTests: XCTestCase {
         try CostModel.with(CostModel.planningAssumption) { try profileBudgets() }
     }
     func profileBudgets() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         var smokeRuns = Set<String>()
         for e in try experimentRegistry().experiments {
             var seen = Set<String>()
@@ -131,7 +131,7 @@ final class RegistryTests: XCTestCase {
     }
     func reducedPlansFitThreeHourBudget() throws {
         let limit = 3.2 * 3600
-        let synthetic = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset })
+        let synthetic = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         let real = HarnessEnvironment(dataRoot: URL(fileURLWithPath: "/nonexistent/deepnet-data"),
                                       fingerprint: { spec, _ in "test:\(spec.dataset):\(spec.sourceLanguage)-\(spec.targetLanguage)" })
         var over: [String] = []

@@ -1,6 +1,7 @@
 // Results folders that are damaged, read-only, littered by killed processes or full: errors name the file and
 // what is wrong, nothing is destroyed, and leftovers are cleaned.
 import DeepNetEngine
+import DeepNetData
 import DeepNetHarness
 import Experiments
 import Foundation
@@ -228,11 +229,13 @@ final class ResultsRobustnessTests: XCTestCase {
     }
 
     func testTrainScoresWithTheRegistrysBLEUTokenization() {
-        XCTAssertEqual(DataGlue.bleuTokenize(forDataset: "iwslt14-mini"), "none")
-        XCTAssertEqual(DataGlue.bleuTokenize(forDataset: "multi30k"), "13a")
-        XCTAssertEqual(DataGlue.bleuTokenize(forDataset: "synthetic"), "13a")
-        XCTAssertEqual(DataGlue.bleuTokenize(forDataset: "tatoeba"), "13a")
-        XCTAssertNil(DataGlue.bleuTokenize(forDataset: "wmt17"))
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .iwslt14Mini), .tokenized)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .multi30k), .mteval13a)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .synthetic), .mteval13a)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .tatoeba), .mteval13a)
+        // The paper's corpora are registered too (described, not loadable), with the paper's scoring.
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .wmt17EnDe), .mteval13a)
+        XCTAssertEqual(DataGlue.bleuTokenize(for: .iwslt14), .tokenized)
     }
 }
 

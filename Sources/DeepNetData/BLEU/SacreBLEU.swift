@@ -1,3 +1,4 @@
+import DeepNetBase
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -55,7 +56,7 @@ public struct BLEUOptions: Sendable, Equatable, Codable {
     /// `sacrebleu.sentence_bleu` defaults: exp smoothing with effective order.
     public static var sentence: BLEUOptions { BLEUOptions(effectiveOrder: true) }
 
-    /// fairseq-style "in-built" tokenized BLEU on whitespace tokens (BLEU.md §6).
+    /// fairseq-style "in-built" tokenized BLEU on whitespace tokens (docs/bleu.md §6).
     public static var tokenizedNoSmoothing: BLEUOptions { BLEUOptions(tokenizer: .none, smoothing: .none) }
 }
 
@@ -92,39 +93,19 @@ public struct BLEUScore: Sendable, Equatable {
     public func json(width: Int = 1, signature: String) -> String {
         let rounded = Double(PythonText.formatFixed(score, width)) ?? score
         var lines: [(String, String)] = [
-            ("name", jsonString("BLEU")),
+            ("name", jsonQuoted("BLEU")),
             ("score", pythonFloatRepr(rounded)),
-            ("signature", jsonString(signature)),
-            ("verbose_score", jsonString(verbose)),
+            ("signature", jsonQuoted(signature)),
+            ("verbose_score", jsonQuoted(verbose)),
         ]
         for field in signature.split(separator: "|") {
             let kv = field.split(separator: ":", maxSplits: 1).map(String.init)
-            if kv.count == 2 { lines.append((kv[0], jsonString(kv[1]))) }
+            if kv.count == 2 { lines.append((kv[0], jsonQuoted(kv[1]))) }
         }
-        return "{\n" + lines.map { " \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}"
+        return "{\n" + lines.map { " \(jsonQuoted($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}"
     }
 }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
 
 /// Python `repr(float)` for ordinary magnitudes (Swift's description is also the shortest
 /// round-trip form, e.g. `81.2`, `100.0`).

@@ -1,4 +1,12 @@
-import DeepNetEngine
+import DeepNetBase
+
+/// How examples become a batch: translation pairs, decoder-only LM on the targets, or encoder-only masked LM
+/// on the targets (with the vocabulary's first content id and the id used as the mask).
+public enum BatchLayout: Sendable, Equatable {
+    case translation
+    case causalLM
+    case maskedLM(vocabularySize: Int, firstContent: Int32, mask: Int32)
+}
 
 /// Token-budget batching with length bucketing (fairseq conventions).
 ///
@@ -7,7 +15,7 @@ import DeepNetEngine
 /// - Budget: a batch of n examples costs n × max over its examples of max(|source|+1, |target|+1)
 ///   (padded positions count); it never exceeds `maxTokens`, nor `maxSentences` rows.
 /// - Training order (`shuffle: true`): for epoch e, a random permutation from
-///   `DataRandom.derive(seed, e)`, stably sorted by padded length (so equal lengths stay randomly
+///   `SplitMix64.derive(seed, e)`, stably sorted by padded length (so equal lengths stay randomly
 ///   ordered), packed greedily into batches, and the batch order shuffled with the same stream.
 ///   Same (seed, epoch) → same batches, on every machine.
 /// - Evaluation order (`shuffle: false`): sorted by length, no randomness; use `batchIndices` to map
@@ -49,7 +57,7 @@ public struct Batcher: Sendable {
 
     /// Example indices of every batch of `epoch` (epochs count from 1 like fairseq; any value works).
     public func batchIndices(epoch: Int = 1) -> [[Int]] {
-        var rng = DataRandom.derive(seed: seed, stream: UInt64(bitPattern: Int64(epoch)))
+        var rng = SplitMix64.derive(seed: seed, stream: UInt64(bitPattern: Int64(epoch)))
         var order = shuffle ? rng.permutation(count) : Array(0..<count)
         // Stable sort by (padded length, source length, target length).
         let keyed = order.enumerated().map { (pos: $0.offset, i: $0.element) }
@@ -71,6 +79,50 @@ public struct Batcher: Sendable {
         if !cur.isEmpty { batches.append(cur) }
         if shuffle { rng.shuffle(&batches) }
         return batches
+    }
+
+    /// Builds one batch in `layout` from example indices; `maskSeed` drives the masked-LM choices (one seed per
+    /// batch, so a batch is a function of its indices and seed alone).
+    public func makeBatch(_ indices: [Int], layout: BatchLayout, maskSeed: UInt64 = 0) -> TokenBatch {
+        switch layout {
+        case .translation: return makeBatch(indices)
+        case .causalLM: return Batcher.makeCausalBatch(indices.map { targets[$0] }, pad: pad, eos: eos)
+        case .maskedLM(let vocabularySize, let firstContent, let mask):
+            var rng = SplitMix64(seed: maskSeed)
+            return Batcher.makeMaskedBatch(indices.map { targets[$0] }, vocabularySize: vocabularySize, firstContent: firstContent,
+                                           mask: mask, pad: pad, rng: &rng)
+        }
+    }
+
+    /// Decoder-only language modelling: target = t + [eos], prevOutput = [eos] + t, no source (sourceLength 0).
+    public static func makeCausalBatch(_ targets: [[Int32]], pad: Int32 = Vocabulary.padIndex, eos: Int32 = Vocabulary.eosIndex) -> TokenBatch {
+        let full = makeBatch(sources: targets.map { _ in [] }, targets: targets, pad: pad, eos: eos)
+        return TokenBatch(batchSize: full.batchSize, sourceLength: 0, targetLength: full.targetLength, source: [],
+                          prevOutput: full.prevOutput, target: full.target)
+    }
+
+    /// Encoder-only masked language modelling (BERT's recipe): each position is predicted with probability 0.15
+    /// (at least the last one per row); a predicted position's input becomes `mask` 80 % of the time, a random
+    /// content token 10 %, and stays 10 %. source [B,S] = the corrupted sequence, target [B,S] = the original at
+    /// predicted positions, pad elsewhere (the loss ignores pad).
+    public static func makeMaskedBatch(_ seqs: [[Int32]], vocabularySize: Int, firstContent: Int32, mask: Int32,
+                                       pad: Int32 = Vocabulary.padIndex, rng: inout SplitMix64) -> TokenBatch {
+        let b = seqs.count, s = max(1, seqs.map(\.count).max() ?? 1)
+        var src = [Int32](repeating: pad, count: b * s), tgt = src
+        let contentCount = max(1, vocabularySize - Int(firstContent))
+        for (i, x) in seqs.enumerated() {
+            var any = false
+            for (j, v) in x.enumerated() {
+                src[i * s + j] = v
+                if rng.nextUnit() < 0.15 || (!any && j == x.count - 1) {
+                    any = true
+                    tgt[i * s + j] = v
+                    let r = rng.nextInt(below: 10)
+                    if r < 8 { src[i * s + j] = mask } else if r == 8 { src[i * s + j] = firstContent + Int32(rng.nextInt(below: contentCount)) }
+                }
+            }
+        }
+        return TokenBatch(batchSize: b, sourceLength: s, targetLength: s, source: src, prevOutput: [], target: tgt)
     }
 
     /// The batches of `epoch` as the engine's `TokenBatch`.

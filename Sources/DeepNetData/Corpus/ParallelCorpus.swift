@@ -18,7 +18,7 @@ public struct LanguagePair: Hashable, Sendable, CustomStringConvertible, Codable
 }
 
 /// Line-aligned parallel text in raw form (what references are scored against), with the direction
-/// of every example. For multilingual data sets (`tatoeba-multi`) `directions` has several entries and
+/// of every example. For multilingual data sets (`tatoeba`) `directions` has several entries and
 /// `directionIndex[i]` says which one example `i` belongs to.
 public struct ParallelCorpus: Sendable {
     public var sources: [String]

@@ -1,3 +1,4 @@
+import DeepNetBase
 /// The `synthetic` data set: an artificial language pair generated in-process from a seed, needing no
 /// files. It is a deterministic function source → target with the phenomena that make translation
 /// non-trivial, so that a small model goes from BLEU ≈ 0 to above 90 during training.
@@ -71,13 +72,13 @@ public struct SyntheticLanguage: Sendable {
 
     public init(config: SyntheticConfig) {
         self.config = config
-        var rng = DataRandom.derive(seed: config.seed, stream: 0x1E41C0)
+        var rng = SplitMix64.derive(seed: config.seed, stream: 0x1E41C0)
         var usedS = Set(SyntheticLanguage.sourceFunctionWords)
         var usedT = Set(SyntheticLanguage.targetFunctionWords)
         let sC = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z"], sV = ["a", "e", "i", "o", "u"]
         let tC = ["h", "j", "k", "l", "m", "n", "q", "r", "t", "w", "x", "y"], tV = ["a", "e", "i", "o", "u", "ai", "ou"]
 
-        func word(_ c: [String], _ v: [String], _ rng: inout DataRandom, finalC: Bool) -> String {
+        func word(_ c: [String], _ v: [String], _ rng: inout SplitMix64, finalC: Bool) -> String {
             let syl = 1 + rng.nextInt(below: 3)
             var w = ""
             for _ in 0..<syl { w += c[rng.nextInt(below: c.count)] + v[rng.nextInt(below: v.count)] }
@@ -85,7 +86,7 @@ public struct SyntheticLanguage: Sendable {
             return w
         }
         /// Draws a stem whose derived forms are all unused, then reserves them.
-        func fresh(_ c: [String], _ v: [String], _ used: inout Set<String>, _ rng: inout DataRandom,
+        func fresh(_ c: [String], _ v: [String], _ used: inout Set<String>, _ rng: inout SplitMix64,
                    finalC: Bool = false, forms: (String) -> [String]) -> String {
             while true {
                 let w = word(c, v, &rng, finalC: finalC)
@@ -106,7 +107,7 @@ public struct SyntheticLanguage: Sendable {
             let t = fresh(tC, tV, &usedT, &rng, finalC: true) { w in ["o", "a", "on", "an"].map { w + $0 } }
             adjectives.append(Pair(s: s, t: t))
         }
-        func verb(_ rng: inout DataRandom) -> Pair {
+        func verb(_ rng: inout SplitMix64) -> Pair {
             let s = fresh(sC, sV, &usedS, &rng) { [$0, $0 + "s", $0 + "ed"] }
             let t = fresh(tC, tV, &usedT, &rng, finalC: true) { w in ["e", "en", "ur", "us", "urn", "usn"].map { w + $0 } }
             return Pair(s: s, t: t)
@@ -128,8 +129,8 @@ public struct SyntheticLanguage: Sendable {
 
     struct NP { var noun: Int; var plural: Bool; var definite: Bool; var adjs: [Int] }
 
-    func sampleNP(_ rng: inout DataRandom) -> NP {
-        let r = rng.nextDouble()
+    func sampleNP(_ rng: inout SplitMix64) -> NP {
+        let r = rng.nextUnit()
         let k = r < 0.45 ? 0 : (r < 0.8 ? 1 : 2)
         var adjs: [Int] = []
         while adjs.count < k {
@@ -137,7 +138,7 @@ public struct SyntheticLanguage: Sendable {
             if !adjs.contains(a) { adjs.append(a) }
         }
         return NP(noun: rng.nextInt(below: nouns.count), plural: rng.nextInt(below: 2) == 1,
-                  definite: rng.nextDouble() < 0.6, adjs: adjs)
+                  definite: rng.nextUnit() < 0.6, adjs: adjs)
     }
 
     func renderS(_ np: NP) -> [String] {
@@ -156,20 +157,20 @@ public struct SyntheticLanguage: Sendable {
     }
 
     /// One random sentence pair (raw text).
-    public func sample(_ rng: inout DataRandom) -> (source: String, target: String) {
+    public func sample(_ rng: inout SplitMix64) -> (source: String, target: String) {
         while true {
-            let clauses = rng.nextDouble() < 0.3 ? 2 : 1
+            let clauses = rng.nextUnit() < 0.3 ? 2 : 1
             var s: [String] = [], t: [String] = []
             for c in 0..<clauses {
                 if c > 0 { s.append("and"); t.append("ta") }
                 let subj = sampleNP(&rng)
-                let transitive = rng.nextDouble() < 0.65
+                let transitive = rng.nextUnit() < 0.65
                 let verb = transitive ? transitiveVerbs[rng.nextInt(below: transitiveVerbs.count)]
                                       : intransitiveVerbs[rng.nextInt(below: intransitiveVerbs.count)]
                 let past = rng.nextInt(below: 2) == 1
                 let obj = transitive ? sampleNP(&rng) : nil
-                let pp: (Int, NP)? = rng.nextDouble() < 0.35 ? (rng.nextInt(below: prepositions.count), sampleNP(&rng)) : nil
-                let adv: Int? = rng.nextDouble() < 0.3 ? rng.nextInt(below: adverbs.count) : nil
+                let pp: (Int, NP)? = rng.nextUnit() < 0.35 ? (rng.nextInt(below: prepositions.count), sampleNP(&rng)) : nil
+                let adv: Int? = rng.nextUnit() < 0.3 ? rng.nextInt(below: adverbs.count) : nil
 
                 s += renderS(subj)
                 s.append(verb.s + (past ? "ed" : (subj.plural ? "" : "s")))
@@ -201,7 +202,7 @@ public struct SyntheticLanguage: Sendable {
         var seen = Set<String>()
         var out: [String: ParallelCorpus] = [:]
         for (k, (name, n)) in [("test", config.testSize), ("valid", config.validSize), ("train", config.trainSize)].enumerated() {
-            var rng = DataRandom.derive(seed: config.seed, stream: UInt64(k + 1))
+            var rng = SplitMix64.derive(seed: config.seed, stream: UInt64(k + 1))
             var s: [String] = [], t: [String] = []
             s.reserveCapacity(n); t.reserveCapacity(n)
             var attempts = 0

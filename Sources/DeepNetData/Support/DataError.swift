@@ -12,6 +12,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case unknownSplit(dataSet: String, split: String, valid: [String])
     case unknownLanguagePair(dataSet: String, pair: String, valid: [String])
     case dataDirectoryMissing(dataSet: String, hint: String)
+    case notAvailable(dataSet: String, reason: String)
     case invalidArgument(String)
     case invalidFormat(path: String, line: Int, reason: String)
     case emptyInput(path: String)
@@ -32,6 +33,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .unknownLanguagePair(let d, let p, let v):
             return "data set '\(d)' has no language pair '\(p)'; valid pairs: \(v.joined(separator: ", "))"
         case .dataDirectoryMissing(let d, let h): return "data set '\(d)' needs data files: \(h)"
+        case .notAvailable(let d, let r): return "data set '\(d)' cannot be loaded: \(r)"
         case .invalidArgument(let m): return m
         case .invalidFormat(let p, let l, let r): return "\(p):\(l): \(r)"
         case .emptyInput(let p): return "\(p) contains no lines"

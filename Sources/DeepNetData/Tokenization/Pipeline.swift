@@ -1,3 +1,4 @@
+import DeepNetBase
 import Foundation
 
 /// Preprocessing settings (all part of the cache key).
@@ -16,15 +17,6 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
 
     public init(bpeMerges: Int = 8000, jointBPE: Bool = true, jointVocabulary: Bool = true) {
         self.bpeMerges = bpeMerges; self.jointBPE = jointBPE; self.jointVocabulary = jointVocabulary
-    }
-
-    /// Per-data-set defaults: synthetic 1,000 merges; multi30k / iwslt14-mini 8,000; tatoeba-multi 16,000.
-    public static func defaults(for dataSet: String) -> PreprocessOptions {
-        switch dataSet {
-        case "synthetic": return PreprocessOptions(bpeMerges: 1000)
-        case "tatoeba-multi": return PreprocessOptions(bpeMerges: 16000)
-        default: return PreprocessOptions(bpeMerges: 8000)
-        }
     }
 
     var summary: String {
@@ -57,7 +49,7 @@ public struct PreparedData: Sendable {
     public let cachePath: String?
 
     public func split(_ name: String) throws -> EncodedSplit {
-        guard let s = splits[name] else { throw DataError.unknownSplit(dataSet: dataSet.name, split: name, valid: dataSet.splitNames) }
+        guard let s = splits[name] else { throw DataError.unknownSplit(dataSet: dataSet.name.rawValue, split: name, valid: dataSet.splitNames) }
         return s
     }
 
@@ -114,7 +106,7 @@ public struct PreparedData: Sendable {
     /// nil = `defaultCacheDirectory()`; pass `useCache: false` to neither read nor write the cache.
     public static func prepare(_ dataSet: DataSet, options: PreprocessOptions? = nil, cacheDirectory: String? = nil,
                                useCache: Bool = true) throws -> PreparedData {
-        let opts = options ?? PreprocessOptions.defaults(for: dataSet.name)
+        let opts = options ?? PreprocessOptions(bpeMerges: dataSet.spec.defaultBPEMerges)
         if dataSet.spec.multilingual && !(opts.jointBPE && opts.jointVocabulary) {
             throw DataError.invalidArgument("multilingual data set '\(dataSet.name)' needs joint BPE and a joint vocabulary")
         }
@@ -122,11 +114,11 @@ public struct PreparedData: Sendable {
         guard let trainName else {
             throw DataError.invalidArgument("data set '\(dataSet.name)' has no train split (evaluation only); prepare it with the BPE and vocabulary of a training set via PreparedData.encode(_:with:)")
         }
-        var h = SHA256Hasher()
+        var h = SHA256()
         h.update("\(deepNetDataVersion)\nprepare\n\(dataSet.fingerprint)\n\(opts.summary)\n")
         let key = h.hexDigest()
         let dir = cacheDirectory ?? defaultCacheDirectory()
-        let path = dir + "/prepared-\(dataSet.name)-\(key.prefix(24)).bin"
+        let path = dir + "/prepared-\(dataSet.name.rawValue)-\(key.prefix(24)).bin"
         if useCache, FileManager.default.fileExists(atPath: path), let cached = try? PreparedCache.read(path: path, key: key, dataSet: dataSet, options: opts) {
             return cached
         }
@@ -240,7 +232,7 @@ enum PreparedCache {
             putIds(p.splits[name]!.source)
             putIds(p.splits[name]!.target)
         }
-        var h = SHA256Hasher(); h.update(out)
+        var h = SHA256(); h.update(out)
         out.append(contentsOf: h.finalize())
         try TextIO.writeAtomically(out, to: path)
     }
@@ -249,7 +241,7 @@ enum PreparedCache {
         let bytes = try TextIO.readRawBytes(path)
         func bad(_ r: String) -> DataError { .cacheCorrupt(path: path, reason: r) }
         guard bytes.count > magic.count + 32, Array(bytes[0..<magic.count]) == magic else { throw bad("bad magic") }
-        var h = SHA256Hasher(); h.update(bytes[0..<(bytes.count - 32)])
+        var h = SHA256(); h.update(bytes[0..<(bytes.count - 32)])
         guard h.finalize() == Array(bytes[(bytes.count - 32)...]) else { throw bad("checksum mismatch") }
         var pos = magic.count
         let end = bytes.count - 32

@@ -1,4 +1,4 @@
-// Admin (Liu et al. 2020), METHODS.md §7: x_i = LN(Dropout(f_i(x_{i-1})) + ω_i ⊙ x_{i-1}) with a learnable
+// Admin (Liu et al. 2020), docs/methods.md §7: x_i = LN(Dropout(f_i(x_{i-1})) + ω_i ⊙ x_{i-1}) with a learnable
 // vector ω_i per sublayer, set by profiling the FIRST training forward pass (train mode, dropout on):
 // a running scalar r (1.0 at the start of each stack) gives ω_i := r, then r := sqrt(var(ω_i·x) + var(f_i)),
 // variances over all elements incl. padding (np.var). Old-fairseq init. Parameter names follow

@@ -1,6 +1,6 @@
-// BranchNorm (Liu et al. 2023), the project's WORKING DEFINITION from METHODS.md §13 (no reference code exists):
+// BranchNorm (Liu et al. 2023), the project's WORKING DEFINITION from docs/methods.md §13 (no reference code exists):
 //   x_{l+1} = LN( x_l + Dropout( F(x_l) / sqrt((1 − λ_t)·(Var(F(x_l)) + eps) + λ_t) ) ),  λ_t = min(t/T, 1)
-// Choices recorded here (METHODS §13 asks for them):
+// Choices recorded here (docs/methods.md §13 asks for them):
 //  * eps = 1e-5 inside the square root, added to the variance (so λ=1 gives exactly vanilla Post-LN and λ=0 is
 //    F/sqrt(Var+eps), like LayerNorm without centering or affine);
 //  * Var is the biased (1/d) per-token variance over the hidden dimension (LayerNorm statistics);

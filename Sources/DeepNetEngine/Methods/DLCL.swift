@@ -1,4 +1,4 @@
-// DLCL, Dynamic Linear Combination of Layers (Wang et al. 2019), METHODS.md §12. Layer-level history:
+// DLCL, Dynamic Linear Combination of Layers (Wang et al. 2019), docs/methods.md §12. Layer-level history:
 // y_0 = embedding output, y_k = output of layer k; weights W [(L+1)×(L+1)] lower-triangular learnable scalars
 // initialised 'avg' (W[i, :i+1] = 1/(i+1)), not normalised.
 //  * pre-norm (default; option "dlcl-post-norm" = 0): Pre-LN layers; each y_k (k ≥ 1) is normalised by its own

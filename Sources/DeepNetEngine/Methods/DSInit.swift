@@ -1,4 +1,4 @@
-// DS-Init (Zhang, Titov, Sennrich 2019), METHODS.md §6: Post-LN; every weight of layer l (1-based, per stack)
+// DS-Init (Zhang, Titov, Sennrich 2019), docs/methods.md §6: Post-LN; every weight of layer l (1-based, per stack)
 // ~ U(±γ·α·l^{-e}) with γ = sqrt(6/(fan_in+fan_out)) (Xavier bound); biases 0.
 // Options: "dsinit-alpha" (α, default 1); "dsinit-exponent" (e, default 0.5 = the paper's 1/√l;
 // 0.25 reproduces the TensorFlow reference code's variance_scaling bound).

@@ -1,7 +1,7 @@
-// DeepNorm (METHODS.md §3): x ← LN(α·x + Dropout(f(x))), no final LN.
+// DeepNorm (docs/methods.md §3): x ← LN(α·x + Dropout(f(x))), no final LN.
 import Foundation
 
-/// α and β of DeepNorm for one stack (paper table, METHODS §3.1 / §14).
+/// α and β of DeepNorm for one stack (paper table, docs/methods.md §3.1 / §14).
 public enum DeepNormConstants {
     public static func alpha(_ arch: Architecture, _ stack: StackKind, N: Int, M: Int) -> Double {
         switch (arch, stack) {
@@ -21,7 +21,7 @@ public enum DeepNormConstants {
         }
     }
     /// torchscale's effective β = 1/init_scale: identical except the enc-dec encoder, where torchscale divides
-    /// by (N⁴M)^{1/16}/1.15, i.e. β = 1.15·(N⁴M)^{-1/16} (METHODS §3.3).
+    /// by (N⁴M)^{1/16}/1.15, i.e. β = 1.15·(N⁴M)^{-1/16} (docs/methods.md §3.3).
     public static func betaTorchscale(_ arch: Architecture, _ stack: StackKind, N: Int, M: Int) -> Double {
         if arch == .encoderDecoder && stack == .encoder { return 1.15 * pow(pow(Double(N), 4) * Double(M), -1.0 / 16) }
         return beta(arch, stack, N: N, M: M)

@@ -1,5 +1,5 @@
 // NormFormer (Shleifer et al. 2021, fairseq --scale-attn --scale-fc --scale-heads [--scale-resids]),
-// METHODS.md §11. Pre-LN base (+ final LN). Self-attention: h = attn_ln(c_attn-scaled out_proj output) where the
+// docs/methods.md §11. Pre-LN base (+ final LN). Self-attention: h = attn_ln(c_attn-scaled out_proj output) where the
 // head scale is applied to the post-W_O output viewed as H chunks (fairseq code, not the paper's pre-W_O form);
 // FFN: ffn_layernorm (over ffn_dim) after the activation dropout; optional w_resid ⊙ residual on the FFN.
 // fairseq implements it in the decoder layer only; here it is applied to every self-attention/FFN sublayer of

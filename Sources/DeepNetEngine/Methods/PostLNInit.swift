@@ -1,4 +1,4 @@
-// Post-LN-init (DeepNet §3 analysis baseline, METHODS.md §4): Post-LN; after Xavier init every Linear of layer l
+// Post-LN-init (DeepNet §3 analysis baseline, docs/methods.md §4): Post-LN; after Xavier init every Linear of layer l
 // (1-based) is divided by k_l = L − l + 1 (bottom layer by L, top layer by 1), per stack. Reading adopted: all
 // Linears of the layer, xavier_normal (the paper's N(0, 1/(k² d'))), biases 0.
 public final class PostLNInit: ResidualMethod {

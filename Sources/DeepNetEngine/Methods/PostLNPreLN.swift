@@ -1,4 +1,4 @@
-// Vanilla Post-LN and Pre-LN (fairseq `normalize_before`), METHODS.md §2. Modern-fairseq init.
+// Vanilla Post-LN and Pre-LN (fairseq `normalize_before`), docs/methods.md §2. Modern-fairseq init.
 
 /// x ← LN(x + Dropout(f(x))); no final LN.
 public final class PostLN: ResidualMethod {

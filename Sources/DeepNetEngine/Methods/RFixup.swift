@@ -1,4 +1,4 @@
-// R-Fixup = Fixup applied to the Transformer (hongyi-zhang/Fixup `transformer_zero`), METHODS.md §10.
+// R-Fixup = Fixup applied to the Transformer (hongyi-zhang/Fixup `transformer_zero`), docs/methods.md §10.
 // No LayerNorm, every Linear without bias. L = number of residual branches (2N+3M enc-dec, 2N encoder-only,
 // 2M decoder-only). Attention branch: s·Dropout(MHA(x − b)); FFN branch: s·Dropout(W2(ActDrop(act(W1(x − b1)
 // − b2)) − b3)); scalar shifts b init 0, scalar scales s init 1. Init: q/k/v xavier_uniform over the fused 3d×d

@@ -1,4 +1,4 @@
-// ReZero (Bachlechner et al. 2020), METHODS.md §8: no LayerNorm; x ← x + resweight·Dropout(f(x)) with ONE
+// ReZero (Bachlechner et al. 2020), docs/methods.md §8: no LayerNorm; x ← x + resweight·Dropout(f(x)) with ONE
 // learnable scalar `resweight` per layer (init 0) shared by its sublayers. torch nn.MultiheadAttention init:
 // q/k/v xavier_uniform over the fused 3d×d in_proj (= gain 1/√2 per block), in_proj bias 0, out_proj default
 // weight with bias 0; FFN linears PyTorch default.

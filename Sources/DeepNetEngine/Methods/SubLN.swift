@@ -1,4 +1,4 @@
-// Sub-LN / Magneto (torchscale subln=True), METHODS.md §5: Pre-LN plus an inner LN before out_proj
+// Sub-LN / Magneto (torchscale subln=True), docs/methods.md §5: Pre-LN plus an inner LN before out_proj
 // (self-attention only: `self_attn.inner_attn_ln`) and an LN over ffn_dim before fc2 (`ffn.ffn_layernorm`),
 // final LN per stack, α = 1. torchscale init: PyTorch default Linear init, then weights AND biases of fc1, fc2,
 // out_proj, v_proj multiplied by γ: encoder-only sqrt(ln 2N), decoder-only sqrt(ln 2M), enc-dec encoder

@@ -1,4 +1,4 @@
-// T-Fixup (Huang et al. 2020), METHODS.md §9: every LayerNorm removed, x ← x + Dropout(f(x)), no final LN.
+// T-Fixup (Huang et al. 2020), docs/methods.md §9: every LayerNorm removed, x ← x + Dropout(f(x)), no final LN.
 // Init: fc1/fc2 xavier_uniform bias 0; q/k/v xavier_uniform gain 1/√2 with PyTorch-default biases; out_proj
 // xavier_uniform bias 0. Encoder: fc1, fc2, out_proj ×0.67·N^{-1/4}; v_proj ×0.67·N^{-1/4}·√2. Decoder: fc1,
 // fc2, out_proj (self and cross) ×(9M)^{-1/4}; v_proj ×(9M)^{-1/4}·√2. Token embeddings N(0, d^{-1/2}) then

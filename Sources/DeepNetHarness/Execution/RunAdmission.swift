@@ -43,8 +43,8 @@ public enum RunAdmission {
     @discardableResult
     public static func checkPlanned(_ c: RunConfig, runID: String, budget: MemoryBudget = .current()) throws -> MemoryEstimate {
         var mc = c.model
-        // The data decides the vocabulary (BPE may yield fewer types than asked), except for the synthetic LM tasks.
-        if !(c.data.dataset == "synthetic" && c.task != .translation) { mc.vocabSize = max(8, mc.padIndex + 1) }
+        // The data decides the vocabulary (BPE may yield fewer types than asked).
+        mc.vocabSize = max(8, mc.padIndex + 1)
         let rows = max(1, (c.training.batchTokens + 1) / 2)
         var w = MemoryWorkload(batch: BatchShape(batchSize: rows, sourceLength: 2, targetLength: 2), backward: true,
                                dropout: false, optimizerBuffers: optimizerBuffers(c))

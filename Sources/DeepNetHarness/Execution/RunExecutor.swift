@@ -79,7 +79,8 @@ public final class RunExecutor {
     }
 
     /// Executes the run and writes its result file. Engine and data errors become a `failed` record;
-    /// non-finite losses and the loss-threshold rule become `diverged`.
+    /// non-finite losses and the loss-threshold rule become `diverged`; a run that does not fit in memory is
+    /// refused (`AdmissionError`) and writes nothing.
     @discardableResult
     public func run() throws -> RunRecord {
         try store.prepare()
@@ -87,163 +88,22 @@ public final class RunExecutor {
         let runLock = try ResultsLock(store.workDir.appendingPathComponent("\(spec.runID).lock"), mode: .wait)
         defer { runLock.release() }
         if let done = try? store.read(spec.runID), done.status != .failed, done.config == spec.config { return done }
-        let logURL = store.logFile(spec.runID)
-        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
-        logHandle = try? FileHandle(forWritingTo: logURL)
-        _ = try? logHandle?.seekToEnd()
+        openLog()
         defer { try? logHandle?.close() }
-        HarnessMethods.register()
-        let c = spec.config
-        var prov = Provenance.collect(gitCommit: spec.gitCommit, gitDirty: spec.gitDirty)
-        let work = store.workDir(spec.runID)
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        log("run \(spec.runID) \(spec.label)")
-        log("config \(c.canonicalJSON().canonical)")
         let t0 = Date()
-        var state = ResumeState(step: 0, curves: Curves(), overThreshold: 0, resumedCount: 0, wallSeconds: 0, startTime: Provenance.now())
-        var priorWall = 0.0
-        var record = RunRecord(runID: spec.runID, config: c, dataFingerprint: spec.dataFingerprint,
+        var prov = Provenance.collect(gitCommit: spec.gitCommit, gitDirty: spec.gitDirty)
+        var record = RunRecord(runID: spec.runID, config: spec.config, dataFingerprint: spec.dataFingerprint,
                                engineNumericsVersion: spec.engineVersion, status: .failed)
+        var priorWall = 0.0
         do {
-            let data = try DataFactory.make(c, dataRoot: spec.dataRoot.map { URL(fileURLWithPath: $0) })
-            log("data: \(data.summary)")
-            var mc = c.model
-            mc.vocabSize = data.vocabSize
-            let admitted = try RunAdmission.check(c, model: mc, data: data, runID: spec.runID)   // before allocating
-            record.metrics.memoryEstimateBytes = admitted.total + (MemoryBudget.currentRSS() ?? 0)
-            log("memory: estimate \(admitted) on top of \(MemoryEstimate.format(MemoryBudget.currentRSS() ?? 0)) resident")
-            var model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
-            var trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
-            record.metrics.parameters = model.parameterCount
-            let ckpt = work.appendingPathComponent("checkpoint.h5")
-            let valid = Array(data.validBatches().prefix(c.training.evalBatches == 0 ? Int.max : c.training.evalBatches))
-            // Training-dynamics instruments (nil, i.e. no work, unless the run asks for one). Probe batch: the first
-            // validation batch; landscape batches: two fixed training batches.
-            let probeBatch = valid.first ?? data.trainBatch(step: 1)
-            let landscapeBatches = [data.trainBatch(step: 1), data.trainBatch(step: 2)]
-            var instruments: RunInstruments? = nil
-            var resumed = false
-            if FileManager.default.fileExists(atPath: ckpt.path) {
-                // Exact resume: the checkpoint holds the trainer's state (parameters, moments, update count, method
-                // state), the run's curves and counters, and the instruments' measurement state, in one file.
-                do {
-                    var saved: ResumeState? = nil, measured: RunInstruments.SavedState? = nil
-                    try trainer.restore(from: ckpt) { f in
-                        saved = try JSONValue.parse(Data(try f.readString(at: "run/state_json").utf8)).decode(ResumeState.self)
-                        if f.exists("run/instruments") { measured = try RunInstruments.load(from: f, group: "run/instruments") }
-                    }
-                    guard let saved, saved.step == trainer.step else {
-                        throw DataUnavailable(message: "run state and trainer state disagree on the step")
-                    }
-                    if measured == nil && !Set(c.measurements).isDisjoint(with: RunInstruments.supported) {
-                        throw DataUnavailable(message: "the checkpoint holds no measurement state for this run's instruments")
-                    }
-                    instruments = try RunInstruments.make(config: c, model: model, probeBatch: probeBatch,
-                                                          landscapeBatches: landscapeBatches, resume: measured)
-                    state = saved
-                    state.resumedCount += 1
-                    resumed = true
-                    log("resumed from step \(saved.step)")
-                } catch {
-                    log("checkpoint unusable (\(error)); starting over")
-                    model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
-                    trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
-                    state = ResumeState(step: 0, curves: Curves(), overThreshold: 0, resumedCount: 0, wallSeconds: 0, startTime: Provenance.now())
-                }
-            }
-            if !resumed {
-                instruments = try RunInstruments.make(config: c, model: model, probeBatch: probeBatch, landscapeBatches: landscapeBatches)
-            }
-            priorWall = state.wallSeconds
-            prov.startTime = state.startTime
-            prov.resumedCount = state.resumedCount
-            var diverged: (Int, String)? = nil
-            var step = state.step
-            func validate() throws -> Double {
-                var nll = 0.0, n = 0
-                for b in valid {
-                    let s = try model.forward(b)
-                    nll += s.nllLoss * Double(s.tokens); n += s.tokens
-                }
-                return n > 0 ? nll / Double(n) : .nan
-            }
-            while step < c.training.steps {
-                step += 1
-                let batch = data.trainBatch(step: step)
-                let stats: StepStats
-                do { stats = try trainer.step(batch) } catch let e as NonFiniteError {
-                    diverged = (step, "non-finite \(e.what) (\(e.tensor))"); break
-                }
-                state.curves.steps.append(step)
-                state.curves.trainLoss.append(stats.loss)
-                state.curves.lr.append(stats.lr)
-                state.curves.gradNorm.append(stats.gradNorm)
-                try instruments?.afterStep(step, model: model)
-                if !stats.loss.isFinite { diverged = (step, "non-finite loss"); break }
-                state.overThreshold = stats.loss > c.divergence.lossThreshold ? state.overThreshold + 1 : 0
-                if state.overThreshold >= c.divergence.patience {
-                    diverged = (step, "loss above \(JSONValue.format(c.divergence.lossThreshold)) for \(c.divergence.patience) consecutive steps"); break
-                }
-                if step % c.training.evalEvery == 0 || step == c.training.steps {
-                    progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "eval"))
-                    let vl = try validate()
-                    state.curves.validSteps.append(step)
-                    state.curves.validLoss.append(vl)
-                    log(String(format: "step %d train loss %.4f valid nll %.4f lr %.3g |g| %.3g", step, stats.loss, vl, stats.lr, stats.gradNorm))
-                    if !vl.isFinite { diverged = (step, "non-finite validation loss"); break }
-                }
-                if c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps {
-                    state.step = step
-                    state.wallSeconds = priorWall + Date().timeIntervalSince(t0)
-                    let runState = try JSONValue.from(state).canonical
-                    try trainer.save(to: ckpt) { f in
-                        try f.createGroup("run")
-                        try f.writeString(runState, at: "run/state_json")
-                        try instruments?.save(into: f, group: "run/instruments")
-                    }
-                    log("checkpoint at step \(step)")
-                    if interruptAfterCheckpoint == step { throw Interrupted() }
-                }
-                progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
-            }
-            if let instruments { record.diagnostics = try instruments.finish(model: model) }
-            record.curves = state.curves
-            record.metrics.stepsCompleted = state.curves.steps.last ?? 0
-            record.metrics.trainTokens = state.curves.steps.count * c.training.batchTokens
-            record.metrics.finalTrainLoss = state.curves.trainLoss.last
-            record.metrics.validLoss = state.curves.validLoss.last
-            record.metrics.bestValidLoss = state.curves.validLoss.filter(\.isFinite).min()
-            if let vl = record.metrics.validLoss, vl.isFinite { record.metrics.perplexity = exp(vl) }
-            if let (s, why) = diverged {
-                record.status = .diverged
-                record.divergedAtStep = s
-                record.message = why
-                log("diverged at step \(s): \(why)")
-            } else {
-                record.status = .ok
-                if c.task == .translation && c.decode.beam > 0 && !data.testSources.isEmpty {
-                    progress(ProgressEvent(step: c.training.steps, total: c.training.steps, loss: record.metrics.finalTrainLoss ?? 0, phase: "decode"))
-                    // DeepNetData's batched beam search over the engine's incremental decoder (cached keys/values:
-                    // one position per step), fairseq semantics: lenpen on Σ log p, max length a·|src|+b.
-                    let search = RunAdmission.searchOptions(c, model: model.config)
-                    // Sources longer than the model accepts are cut (counted in the metrics and the report), not a crash.
-                    let (sources, cut) = RunAdmission.decodableSources(data.testSources, model: model.config)
-                    record.metrics.testSentencesTruncated = cut
-                    if cut > 0 { log("\(cut) test source(s) longer than \(RunAdmission.decoderSourceLimit(model.config)) tokens truncated for decoding") }
-                    let decodeStart = Date()
-                    let hyps = try Translator.translate(model: model, sources: sources, options: search,
-                                                        greedy: c.decode.beam == 1).map(\.tokensWithoutEOS)
-                    record.metrics.decodeSeconds = Date().timeIntervalSince(decodeStart)
-                    let texts = hyps.map { data.detokenize($0) }
-                    let opts = c.decode.bleuTokenize == "none" ? BLEUOptions.tokenizedNoSmoothing : BLEUOptions()
-                    let score = try SacreBLEU(opts).corpusScore(hypotheses: texts, references: [data.testReferences])
-                    record.metrics.bleu = score.score
-                    record.metrics.bleuSignature = "nrefs:1|case:mixed|eff:no|tok:\(c.decode.bleuTokenize)|smooth:\(opts.smoothing.rawValue)|version:\(SacreBLEU.version)|decode:\(c.decode.beam == 1 ? "greedy" : "beam\(c.decode.beam)")"
-                    record.hypotheses = texts
-                    log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", score.score, texts.count,
-                               record.metrics.bleuSignature!, record.metrics.decodeSeconds!, Double(texts.count) / max(1e-9, record.metrics.decodeSeconds!)))
-                }
-            }
+            let session = try TrainingSession(executor: self, data: try loadData(), record: &record)
+            try session.resumeOrStart()
+            priorWall = session.state.wallSeconds
+            prov.startTime = session.state.startTime
+            prov.resumedCount = session.state.resumedCount
+            let diverged = try session.train(since: t0)
+            try session.summarize(into: &record, diverged: diverged)
+            if diverged == nil { try session.decodeAndScore(into: &record) }
         } catch let e as Interrupted {
             throw e
         } catch let e as AdmissionError {
@@ -256,13 +116,218 @@ public final class RunExecutor {
             record.message = "\(error)"
             log("failed: \(error)")
         }
-        record.metrics.wallSeconds = priorWall + Date().timeIntervalSince(t0)
+        return try writeResult(&record, provenance: prov, wall: priorWall + Date().timeIntervalSince(t0))
+    }
+
+    // MARK: steps of a run
+
+    /// Appends to the run's log file (kept across resumptions) and writes its header.
+    func openLog() {
+        let logURL = store.logFile(spec.runID)
+        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        logHandle = try? FileHandle(forWritingTo: logURL)
+        _ = try? logHandle?.seekToEnd()
+        log("run \(spec.runID) \(spec.label)")
+        log("config \(spec.config.canonicalJSON().canonical)")
+    }
+
+    /// The run's data (DeepNetData through the harness's Data/ layer).
+    func loadData() throws -> RunData {
+        let data = try DataFactory.make(spec.config, dataRoot: spec.dataRoot.map { URL(fileURLWithPath: $0) })
+        log("data: \(data.summary)")
+        return data
+    }
+
+    /// Writes the result file (finished, diverged or failed) and removes the run's work folder.
+    func writeResult(_ record: inout RunRecord, provenance: Provenance, wall: Double) throws -> RunRecord {
+        var prov = provenance
+        record.metrics.wallSeconds = wall
         record.metrics.peakRSSBytes = MemoryBudget.peakRSS()
         prov.endTime = Provenance.now()
         record.provenance = prov
         try store.write(record)
-        try? FileManager.default.removeItem(at: work)
+        try? FileManager.default.removeItem(at: store.workDir(spec.runID))
         log("finished: \(record.status.rawValue) in \(String(format: "%.1f", record.metrics.wallSeconds)) s")
         return record
+    }
+}
+
+/// One run's training: the admitted model and trainer, its batches, instruments and resumable state.
+final class TrainingSession {
+    unowned let executor: RunExecutor
+    let c: RunConfig
+    let data: RunData
+    let modelConfig: ModelConfig
+    var model: TransformerModel
+    var trainer: Trainer
+    let valid: [TokenBatch]
+    let checkpoint: URL
+    var instruments: RunInstruments?
+    var state = ResumeState(step: 0, curves: Curves(), overThreshold: 0, resumedCount: 0, wallSeconds: 0, startTime: Provenance.now())
+
+    /// Checks the memory estimate with the real data (before allocating anything of the model's size), then builds
+    /// the model and trainer.
+    init(executor: RunExecutor, data: RunData, record: inout RunRecord) throws {
+        self.executor = executor
+        c = executor.spec.config
+        self.data = data
+        var mc = c.model
+        mc.vocabSize = data.vocabSize
+        modelConfig = mc
+        let admitted = try RunAdmission.check(c, model: mc, data: data, runID: executor.spec.runID)
+        record.metrics.memoryEstimateBytes = admitted.total + (MemoryBudget.currentRSS() ?? 0)
+        executor.log("memory: estimate \(admitted) on top of \(MemoryEstimate.format(MemoryBudget.currentRSS() ?? 0)) resident")
+        model = try TransformerModel(config: mc, seed: UInt64(c.training.seed))
+        trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
+        record.metrics.parameters = model.parameterCount
+        let work = executor.store.workDir(executor.spec.runID)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        checkpoint = work.appendingPathComponent("checkpoint.h5")
+        valid = Array(data.validBatches().prefix(c.training.evalBatches == 0 ? Int.max : c.training.evalBatches))
+    }
+
+    /// Training-dynamics instruments (nil, i.e. no work, unless the run asks for one). Probe batch: the first
+    /// validation batch; landscape batches: two fixed training batches.
+    func makeInstruments(resume: RunInstruments.SavedState? = nil) throws -> RunInstruments? {
+        try RunInstruments.make(config: c, model: model, probeBatch: valid.first ?? data.trainBatch(step: 1),
+                                landscapeBatches: [data.trainBatch(step: 1), data.trainBatch(step: 2)], resume: resume)
+    }
+
+    /// Exact resume from the checkpoint when there is a usable one: it holds the trainer's state (parameters, moments,
+    /// update count, method state), the run's curves and counters, and the instruments' measurement state, in one file.
+    /// An unusable checkpoint is logged and the run starts over.
+    func resumeOrStart() throws {
+        if FileManager.default.fileExists(atPath: checkpoint.path) {
+            do {
+                var saved: ResumeState? = nil, measured: RunInstruments.SavedState? = nil
+                try trainer.restore(from: checkpoint) { f in
+                    saved = try JSONValue.parse(Data(try f.readString(at: "run/state_json").utf8)).decode(ResumeState.self)
+                    if f.exists("run/instruments") { measured = try RunInstruments.load(from: f, group: "run/instruments") }
+                }
+                guard let saved, saved.step == trainer.step else {
+                    throw DataUnavailable(message: "run state and trainer state disagree on the step")
+                }
+                if measured == nil && !Set(c.measurements).isDisjoint(with: RunInstruments.supported) {
+                    throw DataUnavailable(message: "the checkpoint holds no measurement state for this run's instruments")
+                }
+                instruments = try makeInstruments(resume: measured)
+                state = saved
+                state.resumedCount += 1
+                executor.log("resumed from step \(saved.step)")
+                return
+            } catch {
+                executor.log("checkpoint unusable (\(error)); starting over")
+                model = try TransformerModel(config: modelConfig, seed: UInt64(c.training.seed))
+                trainer = Trainer(model: model, optimizer: c.optimizer, seed: UInt64(c.training.seed))
+                state = ResumeState(step: 0, curves: Curves(), overThreshold: 0, resumedCount: 0, wallSeconds: 0, startTime: Provenance.now())
+            }
+        }
+        instruments = try makeInstruments()
+    }
+
+    /// Mean validation NLL per target token.
+    func validate() throws -> Double {
+        var nll = 0.0, n = 0
+        for b in valid {
+            let s = try model.forward(b)
+            nll += s.nllLoss * Double(s.tokens); n += s.tokens
+        }
+        return n > 0 ? nll / Double(n) : .nan
+    }
+
+    /// Steps from the saved step to `training.steps`: train, record, check divergence, validate, checkpoint.
+    /// Returns (step, reason) when the run diverged.
+    func train(since t0: Date) throws -> (Int, String)? {
+        let priorWall = state.wallSeconds
+        var step = state.step
+        while step < c.training.steps {
+            step += 1
+            let stats: StepStats
+            do { stats = try trainer.step(data.trainBatch(step: step)) } catch let e as NonFiniteError {
+                return (step, "non-finite \(e.what) (\(e.tensor))")
+            }
+            state.curves.steps.append(step)
+            state.curves.trainLoss.append(stats.loss)
+            state.curves.lr.append(stats.lr)
+            state.curves.gradNorm.append(stats.gradNorm)
+            try instruments?.afterStep(step, model: model)
+            if !stats.loss.isFinite { return (step, "non-finite loss") }
+            state.overThreshold = stats.loss > c.divergence.lossThreshold ? state.overThreshold + 1 : 0
+            if state.overThreshold >= c.divergence.patience {
+                return (step, "loss above \(JSONValue.format(c.divergence.lossThreshold)) for \(c.divergence.patience) consecutive steps")
+            }
+            if step % c.training.evalEvery == 0 || step == c.training.steps {
+                executor.progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "eval"))
+                let vl = try validate()
+                state.curves.validSteps.append(step)
+                state.curves.validLoss.append(vl)
+                executor.log(String(format: "step %d train loss %.4f valid nll %.4f lr %.3g |g| %.3g", step, stats.loss, vl, stats.lr, stats.gradNorm))
+                if !vl.isFinite { return (step, "non-finite validation loss") }
+            }
+            if c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps {
+                try saveCheckpoint(step: step, wall: priorWall + Date().timeIntervalSince(t0))
+            }
+            executor.progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
+        }
+        return nil
+    }
+
+    /// One atomic file: trainer state plus the run's state and the instruments' (see `resumeOrStart`).
+    func saveCheckpoint(step: Int, wall: Double) throws {
+        state.step = step
+        state.wallSeconds = wall
+        let runState = try JSONValue.from(state).canonical
+        try trainer.save(to: checkpoint) { f in
+            try f.createGroup("run")
+            try f.writeString(runState, at: "run/state_json")
+            try self.instruments?.save(into: f, group: "run/instruments")
+        }
+        executor.log("checkpoint at step \(step)")
+        if executor.interruptAfterCheckpoint == step { throw RunExecutor.Interrupted() }
+    }
+
+    /// Curves, final metrics, the instruments' results and the run's status.
+    func summarize(into record: inout RunRecord, diverged: (Int, String)?) throws {
+        if let instruments { record.diagnostics = try instruments.finish(model: model) }
+        record.curves = state.curves
+        record.metrics.stepsCompleted = state.curves.steps.last ?? 0
+        record.metrics.trainTokens = state.curves.steps.count * c.training.batchTokens
+        record.metrics.finalTrainLoss = state.curves.trainLoss.last
+        record.metrics.validLoss = state.curves.validLoss.last
+        record.metrics.bestValidLoss = state.curves.validLoss.filter(\.isFinite).min()
+        if let vl = record.metrics.validLoss, vl.isFinite { record.metrics.perplexity = exp(vl) }
+        if let (s, why) = diverged {
+            record.status = .diverged
+            record.divergedAtStep = s
+            record.message = why
+            executor.log("diverged at step \(s): \(why)")
+        } else {
+            record.status = .ok
+        }
+    }
+
+    /// BLEU on the test set (translation with a beam): DeepNetData's batched beam search over the engine's
+    /// incremental decoder (cached keys/values: one position per step), fairseq semantics: lenpen on Σ log p, max
+    /// length a·|src|+b; scored as the data set's definition says.
+    func decodeAndScore(into record: inout RunRecord) throws {
+        guard c.task == .translation && c.decode.beam > 0 && !data.testSources.isEmpty else { return }
+        executor.progress(ProgressEvent(step: c.training.steps, total: c.training.steps, loss: record.metrics.finalTrainLoss ?? 0, phase: "decode"))
+        let search = RunAdmission.searchOptions(c, model: model.config)
+        // Sources longer than the model accepts are cut (counted in the metrics and the report), not a crash.
+        let (sources, cut) = RunAdmission.decodableSources(data.testSources, model: model.config)
+        record.metrics.testSentencesTruncated = cut
+        if cut > 0 { executor.log("\(cut) test source(s) longer than \(RunAdmission.decoderSourceLimit(model.config)) tokens truncated for decoding") }
+        let decodeStart = Date()
+        let hyps = try Translator.translate(model: model, sources: sources, options: search,
+                                            greedy: c.decode.beam == 1).map(\.tokensWithoutEOS)
+        record.metrics.decodeSeconds = Date().timeIntervalSince(decodeStart)
+        let texts = hyps.map { data.detokenize($0) }
+        let opts = c.decode.bleuTokenize == .tokenized ? BLEUOptions.tokenizedNoSmoothing : BLEUOptions()
+        let score = try SacreBLEU(opts).corpusScore(hypotheses: texts, references: [data.testReferences])
+        record.metrics.bleu = score.score
+        record.metrics.bleuSignature = "nrefs:1|case:mixed|eff:no|tok:\(c.decode.bleuTokenize.rawValue)|smooth:\(opts.smoothing.rawValue)|version:\(SacreBLEU.version)|decode:\(c.decode.beam == 1 ? "greedy" : "beam\(c.decode.beam)")"
+        record.hypotheses = texts
+        executor.log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", score.score, texts.count,
+                            record.metrics.bleuSignature!, record.metrics.decodeSeconds!, Double(texts.count) / max(1e-9, record.metrics.decodeSeconds!)))
     }
 }

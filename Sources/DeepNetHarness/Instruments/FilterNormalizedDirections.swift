@@ -1,6 +1,6 @@
 // Instruments: random filter-normalized directions for loss-landscape plots (Li et al. 2018).
 //
-// Protocol (docs/LANDSCAPE.md §1, read from tomgoldstein/loss-landscape `net_plotter.py`):
+// Protocol (docs/landscape.md §1, read from tomgoldstein/loss-landscape `net_plotter.py`):
 //   * one Gaussian draw per entry of every parameter tensor, in parameter order (`get_random_weights`);
 //   * `normalize_direction(norm='filter')`: for every slice along the FIRST dimension (a Linear weight's output
 //     row, an embedding's token row) d_j ← d_j · ‖w_j‖ / (‖d_j‖ + 1e-10);
@@ -53,7 +53,7 @@ public struct ParameterLayout: Sendable, Equatable, Codable {
     public func tensor(named name: String) -> InstrumentTensor? { tensors.first { $0.name == name } }
 }
 
-/// How a random direction is rescaled (LANDSCAPE §1.2; only the modes used by the DeepNet figures).
+/// How a random direction is rescaled (docs/landscape.md §1.2; only the modes used by the DeepNet figures).
 public enum DirectionNormalization: String, Sendable, Codable {
     /// per first-dimension slice: ‖d_j‖ = ‖w_j‖ (the README recipe, `--xnorm filter`)
     case filter
@@ -63,7 +63,7 @@ public enum DirectionNormalization: String, Sendable, Codable {
     case none
 }
 
-/// What happens to tensors with dim ≤ 1 (LANDSCAPE §1.3).
+/// What happens to tensors with dim ≤ 1 (docs/landscape.md §1.3).
 public enum OneDimensionalPolicy: String, Sendable, Codable {
     /// `--xignore biasbn`: direction = 0 (the README recipe)
     case zero

@@ -1,4 +1,4 @@
-// Instruments: figure-specific report rendering of instrument data (Figs. 1–5, 8, 9, Table XI), using the report's
+// Instruments: report rendering of instrument data by measurement kind, using the report's
 // SVG emitter (LinePlot, ContourPlot). Entry point for ReportRenderer.renderOne's `.diagnostic` case:
 //
 //     if let out = InstrumentFigures.render(m, r, series: series, panels: panels, logY: logY, figureBase: figureBase) { return out }
@@ -237,13 +237,26 @@ public enum InstrumentFigures {
 
     // MARK: scaling law (Fig. 8)
 
-    public static func scalingLaw(_ r: ExperimentResults, axis: String, metric: Metric = .bleu, figureBase: String) -> (String, [(String, String)])? {
+    /// Reference points drawn beside ours (e.g. the paper's), and a fit over another set of points to quote.
+    public struct ScalingReference: Sendable {
+        public var name: String
+        public var depths: [Double], values: [Double]
+        /// What the quoted fit is over, and its points.
+        public var fitDescription: String
+        public var fitDepths: [Double], fitValues: [Double]
+        public init(name: String, depths: [Double], values: [Double], fitDescription: String, fitDepths: [Double], fitValues: [Double]) {
+            self.name = name; self.depths = depths; self.values = values
+            self.fitDescription = fitDescription; self.fitDepths = fitDepths; self.fitValues = fitValues
+        }
+    }
+
+    public static func scalingLaw(_ r: ExperimentResults, axis: String, metric: Metric = .bleu, figureBase: String,
+                                  reference: ScalingReference? = nil) -> (String, [(String, String)])? {
         let pts = InstrumentVerdicts.scalingPoints(r, axis: axis, metric: metric)
         var lines: [LineSeries] = []
         var md = "**Scaling law** \(metric.title) = A·ln(d) + B (least squares in ln d; standard errors; 95 % t and seeded bootstrap intervals).\n\n"
         if !pts.isEmpty { lines.append(LineSeries(name: "ours", x: pts.map(\.0), y: pts.map(\.1), markers: true)) }
-        let paper = PaperScalingData.table3.filter { $0.model == "DeepNet" }
-        lines.append(LineSeries(name: "paper Table III (DeepNet avg)", x: paper.map(\.layers), y: paper.map(\.average), markers: true, dashed: true))
+        if let ref = reference { lines.append(LineSeries(name: ref.name, x: ref.depths, y: ref.values, markers: true, dashed: true)) }
         if pts.count >= 3, let fit = try? ScalingLaw.fit(depths: pts.map(\.0), values: pts.map(\.1)) {
             let lo = pts.first!.0, hi = pts.last!.0
             let xs = (0...20).map { lo * pow(hi / lo, Double($0) / 20) }
@@ -252,9 +265,8 @@ public enum InstrumentFigures {
         } else {
             md += "- ours: fewer than three converged depths, no fit.\n"
         }
-        let all = PaperScalingData.table3
-        if let pf = try? ScalingLaw.fit(depths: all.map(\.layers), values: all.map(\.average), bootstrapSamples: 0) {
-            md += "- paper, Table III averages (baseline 12/24/48 layers and DeepNet 200/1000 layers together; the Fig. 8 points themselves are not printed): " + pf.formula(metric: "BLEU") + "\n"
+        if let ref = reference, let pf = try? ScalingLaw.fit(depths: ref.fitDepths, values: ref.fitValues, bootstrapSamples: 0) {
+            md += "- \(ref.fitDescription): " + pf.formula(metric: "BLEU") + "\n"
         }
         return (md + "\n", [("\(figureBase).svg", LinePlot(title: "\(metric.title) vs depth (log scale)", xLabel: "layers", yLabel: metric.title,
                                                             xScale: .log, series: lines).render())])

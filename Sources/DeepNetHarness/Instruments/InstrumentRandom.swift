@@ -1,27 +1,25 @@
 // Instruments: seeded random numbers used by the landscape directions and the bootstrap.
 //
-// The instruments keep their own generator (SplitMix64 + Box–Muller in Double) so that a landscape or a
+// The instruments keep their own stream (SplitMix64 + Box–Muller in Double) so that a landscape or a
 // bootstrap interval depends only on its own seed, never on how many numbers the engine or the data
 // pipeline drew before. Same seed ⇒ same directions, on every machine (pure integer arithmetic plus
 // libm's log/cos/sin, which are correctly rounded enough on glibc for bit-identical Float outputs in practice;
 // the tests pin the Float values of the first draws).
+import DeepNetBase
 import Foundation
 
-/// SplitMix64 (Steele, Lea, Flood 2014): 64-bit state, full period, passes BigCrush; one multiply-xorshift
-/// finalizer per draw. Value type: copying it forks the stream.
+/// The instruments' stream: the project's SplitMix64 (DeepNetBase) plus a Box–Muller that keeps the second
+/// value of each pair (half the libm calls of the engine's one-value-per-call variant; the directions' pinned
+/// values depend on it). Value type: copying it forks the stream.
 public struct InstrumentRNG: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
+    private var base: SplitMix64
     private var spareNormal: Double? = nil
 
-    public init(seed: UInt64) { state = seed }
+    public var state: UInt64 { base.state }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public init(seed: UInt64) { base = SplitMix64(seed: seed) }
+
+    public mutating func next() -> UInt64 { base.next() }
 
     /// Uniform in the open interval (0, 1): 53 random bits, offset by half an ulp so 0 never occurs.
     public mutating func nextOpenUnit() -> Double {

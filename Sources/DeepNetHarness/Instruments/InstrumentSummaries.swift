@@ -3,7 +3,7 @@ import Foundation
 import DeepNetEngine
 
 public enum InstrumentSummaries {
-    static func arr(_ rec: RunRecord, _ k: MeasurementKind, _ n: String) -> DiagnosticArray? {
+    public static func arr(_ rec: RunRecord, _ k: MeasurementKind, _ n: String) -> DiagnosticArray? {
         InstrumentDiagnostics.array(rec, k, n)
     }
 

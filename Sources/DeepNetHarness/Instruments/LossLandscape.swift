@@ -1,5 +1,5 @@
 // Instruments: loss surfaces θ(a) = θ_c + a·δ (1-D) and θ(a, b) = θ_c + a·δ + b·η (2-D) on a grid
-// (LANDSCAPE.md §1.5 for Li et al.; §3–§4(b) for the Hao et al. variant centred at θ0).
+// (docs/landscape.md §1.5 for Li et al.; §3–§4(b) for the Hao et al. variant centred at θ0).
 //
 // Evaluation is delegated to `LandscapeEvaluator`s, one per worker, each owning its own model copy and a fixed
 // list of batches evaluated in eval mode (the engine adapter is `EngineLandscapeEvaluator`). Grid points are
@@ -40,7 +40,7 @@ public struct LandscapeAxis: Sendable, Codable, Equatable {
 
 /// Which protocol produced a surface (stored with it).
 public enum LandscapeProtocol: String, Sendable, Codable {
-    /// Li et al. 2018: centre θ*, random filter-normalized directions (LANDSCAPE §1).
+    /// Li et al. 2018: centre θ*, random filter-normalized directions (docs/landscape.md §1).
     case liRandomFilterNormalized = "li-random-filter"
     /// Li et al. 2018 §2: centre θ_final, the two PCA axes of the checkpoint differences.
     case liTrajectoryPCA = "li-trajectory-pca"
@@ -143,7 +143,7 @@ public enum LossLandscape {
                            xLabel: xLabel, yLabel: yLabel, trajectory: [], trajectoryLoss: [], trajectorySteps: [])
     }
 
-    /// Li et al. (LANDSCAPE §1): two filter-normalized random directions from `seed` around the trained θ*.
+    /// Li et al. (docs/landscape.md §1): two filter-normalized random directions from `seed` around the trained θ*.
     public static func liRandomSurface(center: [Float], layout: ParameterLayout, seed: UInt64,
                                        xAxis: LandscapeAxis, yAxis: LandscapeAxis, workers: [LandscapeEvaluator],
                                        options: DirectionOptions = .init(), clip: Double? = nil) -> LossSurface {
@@ -153,7 +153,7 @@ public enum LossLandscape {
                        xLabel: "filter-normalized direction 1", yLabel: "filter-normalized direction 2", clip: clip)
     }
 
-    /// Li et al. (LANDSCAPE §1) 1-D: one filter-normalized random direction around θ*.
+    /// Li et al. (docs/landscape.md §1) 1-D: one filter-normalized random direction around θ*.
     public static func liRandomCurve(center: [Float], layout: ParameterLayout, seed: UInt64, axis: LandscapeAxis,
                                      workers: [LandscapeEvaluator], options: DirectionOptions = .init(),
                                      clip: Double? = nil) -> LossSurface {
@@ -189,7 +189,7 @@ public enum LossLandscape {
         return (s, pca)
     }
 
-    /// Hao et al. [unconfirmed, LANDSCAPE §3/§4(b)]: centre θ0, δ1 = θ_final − θ0, δ2 a filter-normalized random
+    /// Hao et al. [unconfirmed, docs/landscape.md §3/§4(b)]: centre θ0, δ1 = θ_final − θ0, δ2 a filter-normalized random
     /// direction (seeded) rescaled to ‖δ1‖; each checkpoint θ_t placed at α = cos(v, δ1)·‖v‖/‖δ1‖,
     /// β = √((‖v‖/‖δ1‖)² − α²) with v = θ_t − θ0.
     public static func haoSurface(initial theta0: [Float], final thetaF: [Float], checkpoints: [[Float]], steps: [Int],
@@ -217,7 +217,7 @@ public enum LossLandscape {
         return s
     }
 
-    /// (α, β) of LANDSCAPE §3 for one checkpoint.
+    /// (α, β) of docs/landscape.md §3 for one checkpoint.
     public static func haoCoordinates(theta: [Float], initial theta0: [Float], delta1: [Float]) -> [Double] {
         var vd = 0.0, vv = 0.0, dd = 0.0
         for i in 0..<theta0.count {

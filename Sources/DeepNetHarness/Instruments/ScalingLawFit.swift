@@ -183,30 +183,3 @@ public enum ScalingLaw {
         return h
     }
 }
-
-/// The paper's own numbers for Fig. 8 (§VI) and Table III, kept as data for tests and for the fig8 plot.
-public enum PaperScalingData {
-    /// Depths (total layers, encoder + decoder) of the DeepNet models in Fig. 8: "We train DEEPNET of
-    /// {12, 20, 100, 200, 1000} layers on the OPUS-100 data set". The BLEU values of Fig. 8 are only drawn, not
-    /// printed, in the paper text we have, so they are not reproduced here.
-    public static let figure8Depths: [Double] = [12, 20, 100, 200, 1000]
-
-    public struct Row: Sendable, Equatable {
-        public var model: String
-        public var layers: Double
-        public var params: String
-        public var xToEn: Double
-        public var enToX: Double
-        public var average: Double
-    }
-
-    /// Table III: average BLEU on the OPUS-100 test sets. The 12/24/48-layer rows are the baseline of [33]
-    /// (Zhang et al. 2020), the 200/1000-layer rows DeepNet.
-    public static let table3: [Row] = [
-        Row(model: "Baseline [33]", layers: 12, params: "133M", xToEn: 27.5, enToX: 21.4, average: 24.5),
-        Row(model: "Baseline [33]", layers: 24, params: "173M", xToEn: 29.5, enToX: 22.9, average: 26.2),
-        Row(model: "Baseline [33]", layers: 48, params: "254M", xToEn: 31.4, enToX: 24.0, average: 27.7),
-        Row(model: "DeepNet", layers: 200, params: "863M", xToEn: 33.2, enToX: 29.0, average: 31.1),
-        Row(model: "DeepNet", layers: 1000, params: "3.8B", xToEn: 33.9, enToX: 30.2, average: 32.1),
-    ]
-}

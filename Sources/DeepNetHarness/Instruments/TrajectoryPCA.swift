@@ -1,4 +1,4 @@
-// Instruments: PCA of an optimization trajectory (LANDSCAPE.md §2, `plot_trajectory.py` / `projection.py`).
+// Instruments: PCA of an optimization trajectory (docs/landscape.md §2, `plot_trajectory.py` / `projection.py`).
 //
 //   d_i = θ_i − θ_n for every saved checkpoint (θ_n = final), 1-D tensors zeroed (`ignore_biasbn`);
 //   PCA(n_components = 2) of the rows d_i (rows centred, as sklearn does);

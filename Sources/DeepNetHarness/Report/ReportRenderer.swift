@@ -169,9 +169,15 @@ public enum ReportRenderer {
     }
 
     static func configTable(_ c: JSONValue, dataUsed: String? = nil) -> String {
+        // Model settings are stored under their snake_case names (ModelConfig.CodingKeys); configurations stored
+        // before run-identity scheme 3 spell them in camelCase, and their reports must render unchanged.
+        func legacy(_ k: String) -> String {
+            let parts = k.split(separator: "_").map(String.init)
+            return parts.first.map { $0 + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() } ?? k
+        }
         func g(_ path: String) -> String {
             var v: JSONValue? = c
-            for k in path.split(separator: ".") { v = v?[String(k)] }
+            for k in path.split(separator: ".").map(String.init) { v = v?[k] ?? v?[legacy(k)] }
             guard let x = v else { return "—" }
             switch x {
             case .string(let s): return s
@@ -184,10 +190,10 @@ public enum ReportRenderer {
         let rows: [(String, String)] = [
             ("task / architecture", "\(g("task")), \(g("model.architecture"))"),
             ("method (base)", g("model.method")),
-            ("layers (encoder / decoder)", "\(g("model.encoderLayers")) / \(g("model.decoderLayers"))"),
-            ("hidden / FFN / heads", "\(g("model.embedDim")) / \(g("model.ffnDim")) / \(g("model.heads"))"),
-            ("vocabulary (BPE target size)", g("model.vocabSize")),
-            ("dropout / label smoothing", "\(g("model.dropout")) / \(g("model.labelSmoothing"))"),
+            ("layers (encoder / decoder)", "\(g("model.encoder_layers")) / \(g("model.decoder_layers"))"),
+            ("hidden / FFN / heads", "\(g("model.embed_dim")) / \(g("model.ffn_dim")) / \(g("model.heads"))"),
+            ("vocabulary (BPE target size)", g("model.vocab_size")),
+            ("dropout / label smoothing", "\(g("model.dropout")) / \(g("model.label_smoothing"))"),
             ("data", "\(dataUsed ?? "\(g("data.dataset")) (\(g("data.sourceLanguage"))→\(g("data.targetLanguage")))"), ≤ \(g("data.maxTokensPerSentence")) tokens per sentence"),
             ("optimizer", "\(g("optimizer.kind")) β = (\(g("optimizer.betas"))), eps \(g("optimizer.eps")), weight decay \(g("optimizer.weightDecay")), clip \(g("optimizer.clipNorm"))"),
             ("learning rate", "\(g("optimizer.lr")), \(g("optimizer.schedule")), warm-up \(g("optimizer.warmupUpdates")) steps from \(g("optimizer.warmupInitLR"))"),
@@ -248,132 +254,143 @@ public enum ReportRenderer {
         return ls.isEmpty ? "run" : ls.joined(separator: " / ")
     }
 
+    /// One entry of an experiment's `renders`: Markdown and (file name, SVG) figures, by kind.
     static func renderOne(_ render: Render, _ r: ExperimentResults, figureBase: String) -> (String, [(String, String)]) {
         switch render {
-        case .table(let rows, let columns, let metric):
-            return (tableMarkdown(r, rows: rows, columns: columns, metric: metric), [])
-
-        case .curves(let kind, let series, let panels, let logY):
-            var out: [(String, String)] = []
-            let panelLevels = panels.map { r.levels($0) } ?? [""]
-            for (pi, pl) in panelLevels.enumerated() {
-                var es = panels == nil ? r.entries : r.entries([panels!: pl])
-                if panels == nil { es = slice(r, along: series, keeping: []) }
-                else {
-                    let sub = ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: es)
-                    es = slice(sub, along: series, keeping: [panels!])
-                }
-                let lines = es.compactMap { e -> LineSeries? in
-                    guard let rec = e.record else { return nil }
-                    let (x, y) = rec.curves.series(kind)
-                    let name = label(e, excluding: panels.map { [$0] } ?? []) + (rec.status == .diverged ? " (diverged)" : "")
-                    return LineSeries(name: name, x: x, y: y, markers: kind == .validLoss && x.count < 12)
-                }
-                let title = "\(kind.title)" + (panels != nil ? " — \(panels!) \(pl)" : "") + (panels == nil ? " by \(series)" : "")
-                let plot = LinePlot(title: title, xLabel: "step", yLabel: kind.title, yScale: logY ? .log : .linear, series: lines)
-                out.append(("\(figureBase)-\(pi).svg", plot.render()))
-            }
-            return ("", out)
-
-        case .metricVsAxis(let metric, let x, let series, let logX):
-            let es = slice(r, along: x, keeping: series.map { [$0] } ?? [])
-            let groups = series.map { s in r.levels(s) } ?? [""]
-            var lines: [LineSeries] = []
-            var notes: [String] = []
-            var allX: [Double] = []
-            for g in groups {
-                let ge = series == nil ? es : es.filter { $0.coordinates[series!] == g }
-                var pts: [(Double, Double)] = []
-                for e in ge {
-                    guard let rec = e.record, let lx = e.coordinates[x] else { continue }
-                    let xv = Verdicts.numericValue(lx)
-                    allX.append(xv)
-                    if rec.status == .ok, let y = rec.value(metric), y.isFinite { pts.append((xv, y)) }
-                    else { notes.append("\(e.coordinates.shortLabel): \(cellText(e, metric))") }
-                }
-                pts.sort { $0.0 < $1.0 }
-                lines.append(LineSeries(name: series == nil ? metric.title : g, x: pts.map(\.0), y: pts.map(\.1), markers: true))
-            }
-            let plot = LinePlot(title: "\(metric.title) vs \(x)", xLabel: x, yLabel: metric.title,
-                                xScale: logX && (allX.min() ?? 0) > 0 ? .log : .linear, series: lines)
-            let text = notes.isEmpty ? "" : "Not plotted (no \(metric.title)): " + notes.joined(separator: "; ") + ".\n\n"
-            return (text, [("\(figureBase).svg", plot.render())])
-
-        case .bars(let metric, let groups, let series):
-            let gl = r.levels(groups)
-            let sl = series.map { r.levels($0) } ?? [""]
-            var vals: [[Double?]] = [], ann: [[String]] = []
-            for g in gl {
-                var row: [Double?] = [], arow: [String] = []
-                for s in sl {
-                    var sel = [groups: g]
-                    if let sa = series { sel[sa] = s }
-                    let e = slice(ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: r.entries(sel)),
-                                  along: groups, keeping: series.map { [$0] } ?? []).first
-                    if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
-                    arow.append(cellText(e, metric))
-                }
-                vals.append(row); ann.append(arow)
-            }
-            let chart = BarChart(title: "\(metric.title) by \(groups)", yLabel: metric.title, groups: gl,
-                                 series: series == nil ? [metric.title] : sl, values: vals, annotations: ann)
-            return ("", [("\(figureBase).svg", chart.render())])
-
-        case .heatmap(let metric, let x, let y):
-            let xl = r.levels(x), yl = r.levels(y)
-            var vals: [[Double?]] = [], ann: [[String]] = []
-            for yv in yl {
-                var row: [Double?] = [], arow: [String] = []
-                for xv in xl {
-                    let e = r.entry([x: xv, y: yv])
-                    if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
-                    arow.append(e == nil ? "—" : cellText(e, metric))
-                }
-                vals.append(row); ann.append(arow)
-            }
-            let hm = Heatmap(title: "\(metric.title) (\(y) × \(x))", xLabel: x, yLabel: y, xLabels: xl, yLabels: yl, values: vals, annotations: ann)
-            return ("", [("\(figureBase).svg", hm.render())])
-
-        case .diagnostic(let m, let series, let panels, let logY):
-            if let out = InstrumentFigures.render(m, r, series: series, panels: panels, logY: logY, figureBase: figureBase) { return out }
-            let with = r.entries.filter { $0.record?.diagnostics[m.rawValue]?.isEmpty == false }
-            if with.isEmpty {
-                return ("*\(m.rawValue)*: pending — no run has recorded this measurement yet (the training-dynamics instrument is not wired into the executor).\n\n", [])
-            }
-            var figs: [(String, String)] = []
-            for (k, e) in with.enumerated() {
-                let arrays = e.record!.diagnostics[m.rawValue]!
-                let stepArray = arrays.first { $0.name == "step" || $0.name == "steps" }
-                let oneD = arrays.filter { $0.shape.count == 1 && $0.name != "step" && $0.name != "steps" && $0.name != "x" && $0.name != "y"
-                    && $0.values.count == (stepArray?.values.count ?? $0.values.count) }
-                let twoD = arrays.filter { $0.shape.count == 2 }
-                if !oneD.isEmpty {
-                    let lines = oneD.map { a in
-                        LineSeries(name: a.name, x: stepArray.map { $0.values } ?? (0..<a.values.count).map(Double.init), y: a.values)
-                    }
-                    let plot = LinePlot(title: "\(m.rawValue) — \(label(e, excluding: []))", xLabel: stepArray == nil ? "index" : "step",
-                                        yLabel: m.rawValue, yScale: logY ? .log : .linear, series: lines)
-                    figs.append(("\(figureBase)-\(k)-lines.svg", plot.render()))
-                }
-                for (j, a) in twoD.enumerated() {
-                    let rows = a.shape[0], cols = a.shape[1]
-                    let grid = (0..<rows).map { i in Array(a.values[(i * cols)..<((i + 1) * cols)]) }
-                    if m == .lossLandscape2D {
-                        let xs = arrays.first { $0.name == "x" }?.values ?? [-1, 1]
-                        let ys = arrays.first { $0.name == "y" }?.values ?? [-1, 1]
-                        let cp = ContourPlot(title: "\(a.name) — \(label(e, excluding: []))", xLabel: "direction 1", yLabel: "direction 2",
-                                             grid: grid, xRange: (xs.min() ?? -1, xs.max() ?? 1), yRange: (ys.min() ?? -1, ys.max() ?? 1))
-                        figs.append(("\(figureBase)-\(k)-\(j).svg", cp.render()))
-                    } else {
-                        let hm = Heatmap(title: "\(a.name) — \(label(e, excluding: []))", xLabel: "column", yLabel: "row",
-                                         xLabels: (0..<cols).map(String.init), yLabels: (0..<rows).map(String.init), values: grid.map { $0.map { Optional($0) } })
-                        figs.append(("\(figureBase)-\(k)-\(j).svg", hm.render()))
-                    }
-                }
-            }
-            _ = series
-            return ("", figs)
+        case .table(let rows, let columns, let metric): return (tableMarkdown(r, rows: rows, columns: columns, metric: metric), [])
+        case .curves(let kind, let series, let panels, let logY): return ("", curves(r, kind, series: series, panels: panels, logY: logY, figureBase: figureBase))
+        case .metricVsAxis(let metric, let x, let series, let logX): return metricVsAxis(r, metric, x: x, series: series, logX: logX, figureBase: figureBase)
+        case .bars(let metric, let groups, let series): return ("", [bars(r, metric, groups: groups, series: series, figureBase: figureBase)])
+        case .heatmap(let metric, let x, let y): return ("", [heatmap(r, metric, x: x, y: y, figureBase: figureBase)])
+        case .diagnostic(let m, let series, let panels, let logY): return diagnostic(r, m, series: series, panels: panels, logY: logY, figureBase: figureBase)
+        case .custom(let figure): let out = figure.draw(r, figureBase); return (out.markdown, out.figures)
         }
+    }
+
+    static func curves(_ r: ExperimentResults, _ kind: CurveKind, series: String, panels: String?, logY: Bool, figureBase: String) -> [(String, String)] {
+        var out: [(String, String)] = []
+        let panelLevels = panels.map { r.levels($0) } ?? [""]
+        for (pi, pl) in panelLevels.enumerated() {
+            var es = panels == nil ? r.entries : r.entries([panels!: pl])
+            if panels == nil { es = slice(r, along: series, keeping: []) }
+            else {
+                let sub = ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: es)
+                es = slice(sub, along: series, keeping: [panels!])
+            }
+            let lines = es.compactMap { e -> LineSeries? in
+                guard let rec = e.record else { return nil }
+                let (x, y) = rec.curves.series(kind)
+                let name = label(e, excluding: panels.map { [$0] } ?? []) + (rec.status == .diverged ? " (diverged)" : "")
+                return LineSeries(name: name, x: x, y: y, markers: kind == .validLoss && x.count < 12)
+            }
+            let title = "\(kind.title)" + (panels != nil ? " — \(panels!) \(pl)" : "") + (panels == nil ? " by \(series)" : "")
+            let plot = LinePlot(title: title, xLabel: "step", yLabel: kind.title, yScale: logY ? .log : .linear, series: lines)
+            out.append(("\(figureBase)-\(pi).svg", plot.render()))
+        }
+        return out
+    }
+
+    static func metricVsAxis(_ r: ExperimentResults, _ metric: Metric, x: String, series: String?, logX: Bool, figureBase: String) -> (String, [(String, String)]) {
+        let es = slice(r, along: x, keeping: series.map { [$0] } ?? [])
+        let groups = series.map { s in r.levels(s) } ?? [""]
+        var lines: [LineSeries] = []
+        var notes: [String] = []
+        var allX: [Double] = []
+        for g in groups {
+            let ge = series == nil ? es : es.filter { $0.coordinates[series!] == g }
+            var pts: [(Double, Double)] = []
+            for e in ge {
+                guard let rec = e.record, let lx = e.coordinates[x] else { continue }
+                let xv = Verdicts.numericValue(lx)
+                allX.append(xv)
+                if rec.status == .ok, let y = rec.value(metric), y.isFinite { pts.append((xv, y)) }
+                else { notes.append("\(e.coordinates.shortLabel): \(cellText(e, metric))") }
+            }
+            pts.sort { $0.0 < $1.0 }
+            lines.append(LineSeries(name: series == nil ? metric.title : g, x: pts.map(\.0), y: pts.map(\.1), markers: true))
+        }
+        let plot = LinePlot(title: "\(metric.title) vs \(x)", xLabel: x, yLabel: metric.title,
+                            xScale: logX && (allX.min() ?? 0) > 0 ? .log : .linear, series: lines)
+        let text = notes.isEmpty ? "" : "Not plotted (no \(metric.title)): " + notes.joined(separator: "; ") + ".\n\n"
+        return (text, [("\(figureBase).svg", plot.render())])
+    }
+
+    static func bars(_ r: ExperimentResults, _ metric: Metric, groups: String, series: String?, figureBase: String) -> (String, String) {
+        let gl = r.levels(groups)
+        let sl = series.map { r.levels($0) } ?? [""]
+        var vals: [[Double?]] = [], ann: [[String]] = []
+        for g in gl {
+            var row: [Double?] = [], arow: [String] = []
+            for s in sl {
+                var sel = [groups: g]
+                if let sa = series { sel[sa] = s }
+                let e = slice(ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: r.entries(sel)),
+                              along: groups, keeping: series.map { [$0] } ?? []).first
+                if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
+                arow.append(cellText(e, metric))
+            }
+            vals.append(row); ann.append(arow)
+        }
+        let chart = BarChart(title: "\(metric.title) by \(groups)", yLabel: metric.title, groups: gl,
+                             series: series == nil ? [metric.title] : sl, values: vals, annotations: ann)
+        return ("\(figureBase).svg", chart.render())
+    }
+
+    static func heatmap(_ r: ExperimentResults, _ metric: Metric, x: String, y: String, figureBase: String) -> (String, String) {
+        let xl = r.levels(x), yl = r.levels(y)
+        var vals: [[Double?]] = [], ann: [[String]] = []
+        for yv in yl {
+            var row: [Double?] = [], arow: [String] = []
+            for xv in xl {
+                let e = r.entry([x: xv, y: yv])
+                if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
+                arow.append(e == nil ? "—" : cellText(e, metric))
+            }
+            vals.append(row); ann.append(arow)
+        }
+        let hm = Heatmap(title: "\(metric.title) (\(y) × \(x))", xLabel: x, yLabel: y, xLabels: xl, yLabels: yl, values: vals, annotations: ann)
+        return ("\(figureBase).svg", hm.render())
+    }
+
+    static func diagnostic(_ r: ExperimentResults, _ m: MeasurementKind, series: String, panels: String?, logY: Bool, figureBase: String) -> (String, [(String, String)]) {
+        if let out = InstrumentFigures.render(m, r, series: series, panels: panels, logY: logY, figureBase: figureBase) { return out }
+        let with = r.entries.filter { $0.record?.diagnostics[m.rawValue]?.isEmpty == false }
+        if with.isEmpty {
+            return ("*\(m.rawValue)*: pending — no run has recorded this measurement yet (the training-dynamics instrument is not wired into the executor).\n\n", [])
+        }
+        var figs: [(String, String)] = []
+        for (k, e) in with.enumerated() {
+            let arrays = e.record!.diagnostics[m.rawValue]!
+            let stepArray = arrays.first { $0.name == "step" || $0.name == "steps" }
+            let oneD = arrays.filter { $0.shape.count == 1 && $0.name != "step" && $0.name != "steps" && $0.name != "x" && $0.name != "y"
+                && $0.values.count == (stepArray?.values.count ?? $0.values.count) }
+            let twoD = arrays.filter { $0.shape.count == 2 }
+            if !oneD.isEmpty {
+                let lines = oneD.map { a in
+                    LineSeries(name: a.name, x: stepArray.map { $0.values } ?? (0..<a.values.count).map(Double.init), y: a.values)
+                }
+                let plot = LinePlot(title: "\(m.rawValue) — \(label(e, excluding: []))", xLabel: stepArray == nil ? "index" : "step",
+                                    yLabel: m.rawValue, yScale: logY ? .log : .linear, series: lines)
+                figs.append(("\(figureBase)-\(k)-lines.svg", plot.render()))
+            }
+            for (j, a) in twoD.enumerated() {
+                let rows = a.shape[0], cols = a.shape[1]
+                let grid = (0..<rows).map { i in Array(a.values[(i * cols)..<((i + 1) * cols)]) }
+                if m == .lossLandscape2D {
+                    let xs = arrays.first { $0.name == "x" }?.values ?? [-1, 1]
+                    let ys = arrays.first { $0.name == "y" }?.values ?? [-1, 1]
+                    let cp = ContourPlot(title: "\(a.name) — \(label(e, excluding: []))", xLabel: "direction 1", yLabel: "direction 2",
+                                         grid: grid, xRange: (xs.min() ?? -1, xs.max() ?? 1), yRange: (ys.min() ?? -1, ys.max() ?? 1))
+                    figs.append(("\(figureBase)-\(k)-\(j).svg", cp.render()))
+                } else {
+                    let hm = Heatmap(title: "\(a.name) — \(label(e, excluding: []))", xLabel: "column", yLabel: "row",
+                                     xLabels: (0..<cols).map(String.init), yLabels: (0..<rows).map(String.init), values: grid.map { $0.map { Optional($0) } })
+                    figs.append(("\(figureBase)-\(k)-\(j).svg", hm.render()))
+                }
+            }
+        }
+        _ = series
+        return ("", figs)
     }
 
     static func tableMarkdown(_ r: ExperimentResults, rows: String, columns: String, metric: Metric) -> String {

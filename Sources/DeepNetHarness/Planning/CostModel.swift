@@ -138,7 +138,7 @@ public enum CostModel {
         let pca = c.measurements.contains(.trajectoryPCA)
         let features = [train + valid, (train + valid) * share, pca ? 0 : diag, pca ? diag : 0, decode * share]
         return RunCost(parameters: total, computeParameters: compute, trainTokens: tokens, trainFLOPs: train,
-                       totalFLOPs: totalFLOPs, seconds: calibration.seconds(features, dataset: c.data.dataset), features: features)
+                       totalFLOPs: totalFLOPs, seconds: calibration.seconds(features, dataset: c.data.dataset.rawValue), features: features)
     }
 
     /// "1.2 h", "3.4 d", "12 y".

@@ -1,5 +1,6 @@
 import DeepNetData
 import DeepNetEngine
+import DeepNetHarness
 import Foundation
 import XCTest
 
@@ -10,7 +11,7 @@ final class LearnabilityTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         guard env["DEEPNET_SLOW_TESTS"] == "1" else { throw XCTSkip("set DEEPNET_SLOW_TESTS=1 to run the synthetic learnability check") }
         let minutes = Double(env["DEEPNET_LEARN_MINUTES"] ?? "40") ?? 40
-        let ds = try DataSetRegistry.load("synthetic")
+        let ds = try DataSetRegistry.load(.synthetic)
         let p = try PreparedData.prepare(ds, useCache: false)
         let v = p.sourceVocabulary.count
         let cfg = ModelConfig(encoderLayers: 2, decoderLayers: 2, embedDim: 64, ffnDim: 256, heads: 4, vocabSize: v,

@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4), dependency-free. CryptoKit is unavailable on Linux; swift-crypto would be a new
-// dependency for 100 lines. Used for run identities, data fingerprints and result checksums.
+// SHA-256 (FIPS 180-4), dependency-free: the project's one implementation. CryptoKit is unavailable on Linux;
+// swift-crypto would be a new dependency for 100 lines. Used for run identities, data fingerprints, the
+// preprocessing cache's key and checksum, and result checksums.
 // Tested against the FIPS 180-4 / NIST CAVP vectors ("", "abc", the 448-bit message, one million "a").
 
 public struct SHA256: Sendable {
@@ -76,6 +77,11 @@ public struct SHA256: Sendable {
 
     public static func hash(_ bytes: [UInt8]) -> String { var s = SHA256(); s.update(bytes); return s.hexDigest() }
     public static func hash(_ string: String) -> String { hash(Array(string.utf8)) }
+    /// Hex digest of any byte collection (file contents as `Data`, slices).
+    public static func hex<C: Collection>(of bytes: C) -> String where C.Element == UInt8 {
+        var s = SHA256(); s.update(bytes); return s.hexDigest()
+    }
+    public static func hex(of string: String) -> String { hash(string) }
 
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits: [Character] = Array("0123456789abcdef")

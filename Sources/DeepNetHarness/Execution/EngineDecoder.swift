@@ -1,3 +1,6 @@
+// The engine ↔ search seam: DeepNetData's beam and greedy search drive any `StepDecoder`; this file makes the
+// engine's incremental decoder one. It lives in the harness because the data layer does not depend on the engine.
+import DeepNetData
 import DeepNetEngine
 
 /// The engine's incremental decoder already has `rows`, `step(lastTokens:)` and `reorder(_:)`; this

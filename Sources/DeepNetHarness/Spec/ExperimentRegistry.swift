@@ -35,7 +35,7 @@ public struct ExperimentRegistry: Sendable {
     public func experiment(_ id: String) throws -> Experiment {
         if let e = experiments.first(where: { $0.id == id }) { return e }
         var sug = Self.suggestions(for: id, among: ids)
-        // Paper names that are not ids ("table8", "Table IX", "figure 9") point to their experiment first.
+        // Paper names that are not ids (a table or figure number written out, e.g. "Table IX", "figure 9") point to their experiment first.
         let q = id.lowercased().filter { $0.isLetter || $0.isNumber }
         for e in experiments {
             let names = e.artifact.tableNumbers.flatMap { ["table\($0)", "tab\($0)"] } + (e.artifact.figureNumber.map { ["fig\($0)", "figure\($0)"] } ?? [])

@@ -87,7 +87,7 @@ public enum CostFit {
             if f[4] > 0 { label += " +decode" }
             label += " (\(r.config.data.dataset))"
             out.append(CalibrationSample(runID: id, label: label, measuredSeconds: r.metrics.wallSeconds, features: f,
-                                         dataset: r.config.data.dataset))
+                                         dataset: r.config.data.dataset.rawValue))
         }
         return (out, skipped)
     }

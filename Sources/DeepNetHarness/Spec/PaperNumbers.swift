@@ -1,5 +1,5 @@
 // The paper's reported numbers, transcribed from the text of the TPAMI version
-// (shared/paper/deepnet-tpami2024.txt). Tables keep the paper's row and column labels so that a report
+// (IEEE TPAMI 46(10), 2024; arXiv 2203.00555). Tables keep the paper's row and column labels so that a report
 // can place each of our numbers next to the paper's.
 
 /// One cell of a paper table.

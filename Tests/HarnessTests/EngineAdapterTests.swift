@@ -1,5 +1,6 @@
 import DeepNetData
 import DeepNetEngine
+import DeepNetHarness
 import Foundation
 import XCTest
 

@@ -1,6 +1,7 @@
 // Experiments: one file per table/figure of the paper. To add an experiment, create `experiments/<Id>.swift`
 // declaring `let <id> = Experiment(...)` and append it to `allExperiments` below (the registry rejects duplicate
 // ids; HarnessTests checks that every table and figure of the paper has exactly one value).
+import DeepNetData
 import DeepNetHarness
 
 public let allExperiments: [Experiment] = [

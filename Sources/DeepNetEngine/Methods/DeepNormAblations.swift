@@ -1,8 +1,8 @@
-// Table XI's two ablations of DeepNet, registered with the engine's MethodRegistry at start-up
-// (the engine's documented extension point for methods defined outside it):
+// Table XI's two ablations of DeepNet (paper §5.4 / Table XI; docs/methods.md "DeepNorm ablations"), engine
+// methods like the others so that every command (train, run, forward-backward) knows them:
 //   "deepnorm-no-alpha": DeepNet's β-scaled initialization with a plain Post-LN residual (α = 1)  ("- DeepNorm")
 //   "deepnorm-no-init":  DeepNorm's residual α with Xavier gain 1 everywhere (β = 1)              ("- Initialization")
-import DeepNetEngine
+import Foundation
 
 public final class DeepNormWithoutAlpha: ResidualMethod {
     public static let name = "deepnorm-no-alpha"
@@ -60,22 +60,5 @@ public final class DeepNormWithoutInit: ResidualMethod {
         var d: [String: Double] = [:]
         for (k, v) in alpha { d["\(k.rawValue).alpha"] = v; d["\(k.rawValue).beta"] = 1 }
         return d
-    }
-}
-
-public enum HarnessMethods {
-    nonisolated(unsafe) private static var done = false
-    private static let lock = NSLockShim()
-
-    /// Registers the harness's glue methods with the engine (idempotent). Called before any expansion.
-    public static func register() {
-        lock.run {
-            if done { return }
-            for t in [DeepNormWithoutAlpha.self, DeepNormWithoutInit.self] as [ResidualMethod.Type]
-            where MethodRegistry.type(named: t.name) == nil {
-                try? MethodRegistry.register(t)
-            }
-            done = true
-        }
     }
 }

@@ -1,6 +1,7 @@
 // The declarative description of one table or figure of the paper: what it claims, the numbers it reports,
 // the grid of runs per profile (a base RunConfig plus per-level overrides), what is measured, how it is
 // rendered, and a verdict function over results.
+import DeepNetData
 import DeepNetEngine
 
 /// One change to a base configuration. Variants state only what differs.
@@ -91,11 +92,11 @@ public struct RunGrid: Sendable {
 /// Where the real data comes from in `reduced`: a data-set registry name used when DEEPNET_DATA is set;
 /// otherwise the run uses `synthetic` (the resolved configuration, and so the run id, records which).
 public struct DataChoice: Sendable {
-    public var real: String
+    public var real: DataSetName
     public var sourceLanguage: String
     public var targetLanguage: String
     public var description: String
-    public init(real: String, source: String, target: String, description: String) {
+    public init(real: DataSetName, source: String, target: String, description: String) {
         self.real = real; self.sourceLanguage = source; self.targetLanguage = target; self.description = description
     }
 }
@@ -195,6 +196,18 @@ public enum Render: Sendable {
     case heatmap(Metric, x: String, y: String)
     /// Data recorded by a training-dynamics instrument; rendered once the instrument writes it.
     case diagnostic(MeasurementKind, series: String, panels: String? = nil, logY: Bool = false)
+    /// A figure of the experiment's own, drawn by a function in its file (README "Adding a report figure").
+    case custom(ReportFigure)
+}
+
+/// A report section drawn by an experiment's own function: from the results and the base name its SVG files must
+/// start with (`<id>-<index>`), the Markdown text and the figures as (file name, SVG text).
+public struct ReportFigure: Sendable {
+    public var name: String
+    public var draw: @Sendable (_ results: ExperimentResults, _ figureBase: String) -> (markdown: String, figures: [(String, String)])
+    public init(_ name: String, _ draw: @escaping @Sendable (_ results: ExperimentResults, _ figureBase: String) -> (markdown: String, figures: [(String, String)])) {
+        self.name = name; self.draw = draw
+    }
 }
 
 /// A claim's verdict.

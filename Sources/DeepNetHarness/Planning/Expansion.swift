@@ -1,5 +1,5 @@
 // Expands an experiment × profile into fully resolved runs, each with its identity:
-//   runID = SHA-256( canonical JSON { config, dataFingerprint, engineNumericsVersion, scheme } ).
+//   runID = SHA-256( canonical JSON { config, data_fingerprint, engine_numerics_version, scheme } ).
 // The canonical JSON has sorted keys and fixed number formatting (JSONValue.canonical), so the id is stable
 // across processes and machines and changes exactly when a resolved field changes.
 import DeepNetEngine
@@ -8,13 +8,16 @@ import Foundation
 public enum RunIdentity {
     /// Bump when what goes into the hash, or how, changes (Snakemake's versioned hashing scheme).
     /// 2: BLEU decoding moved to DeepNetData's incremental beam search (results of scheme 1 are not reused).
-    public static let scheme = 2
+    /// 3: the layering redesign (issue 12): Table XI's ablations became engine methods, the payload's keys are
+    ///    snake_case like every other stored name. Results of scheme 2 (results/reduced/, made with engine
+    ///    numerics 1) are not migrated; the reduced campaign re-runs them.
+    public static let scheme = 3
 
     public static func payload(config: RunConfig, dataFingerprint: String, engineVersion: String) -> JSONValue {
         .object([
             "config": config.canonicalJSON(),
-            "dataFingerprint": .string(dataFingerprint),
-            "engineNumericsVersion": .string(engineVersion),
+            "data_fingerprint": .string(dataFingerprint),
+            "engine_numerics_version": .string(engineVersion),
             "scheme": .number(Double(scheme)),
         ])
     }
@@ -68,7 +71,6 @@ public struct ExpansionError: Error, CustomStringConvertible {
 public enum Expansion {
     /// The runs of `experiment` under `profile`, in grid order. Empty if the profile cannot run it.
     public static func expand(_ experiment: Experiment, profile: Profile, environment env: HarnessEnvironment) throws -> [PlannedRun] {
-        HarnessMethods.register()
         let plan = experiment.plan(profile)
         guard let grid = plan.grid, plan.notRunReason == nil else { return [] }
         var fingerprints: [DataSpec: String] = [:]
@@ -82,6 +84,8 @@ public enum Expansion {
             }
             var summaries: [String] = []
             for l in levels { for o in l.overrides { o.apply(&c); summaries.append(o.summary) } }
+            // BLEU is scored the way the data set's definition says (one definition per data set).
+            c.decode.bleuTokenize = DataGlue.bleuTokenize(for: c.data.dataset)
             var ms = Set(c.measurements).union(experiment.measurements)
             ms.formUnion([.trainLoss, .validLoss, .gradientNorm])
             ms.subtract(ms.filter { $0.isCrossRun })   // fitted at report time, not recorded per run

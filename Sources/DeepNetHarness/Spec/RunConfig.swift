@@ -1,10 +1,19 @@
 // The fully resolved configuration of one training run. Its canonical JSON (plus the data fingerprint and the
 // engine numerics version) is the run's identity: any change to any field here is a different run.
+import DeepNetData
 import DeepNetEngine
 import Foundation
 
+/// How BLEU tokenizes: sacreBLEU's 13a on detokenized text, or none (fairseq's tokenized BLEU on text that is
+/// already tokenized, docs/bleu.md §6). The raw values are sacreBLEU's `tokenize` names.
+public enum BLEUTokenization: String, Codable, Choice, CustomStringConvertible {
+    case mteval13a = "13a"
+    case tokenized = "none"
+    public var description: String { rawValue }
+}
+
 /// What the model is trained to do.
-public enum TrainingTask: String, Codable, CaseIterable, Sendable {
+public enum TrainingTask: String, Codable, Choice {
     case translation
     case causalLM = "causal-lm"
     case maskedLM = "masked-lm"
@@ -12,7 +21,7 @@ public enum TrainingTask: String, Codable, CaseIterable, Sendable {
 
 /// Reproduction profiles. `smoke`: CI, seconds per run. `reduced`: this project's 2-core reproduction.
 /// `paper`: the paper's configuration, runnable in principle (use `--dry-run` to see what it would cost).
-public enum Profile: String, Codable, CaseIterable, Sendable, Comparable {
+public enum Profile: String, Codable, Choice, Comparable {
     case smoke, reduced, paper
     public static func < (a: Profile, b: Profile) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -22,7 +31,7 @@ public enum Profile: String, Codable, CaseIterable, Sendable, Comparable {
 /// Measurements a run can be asked to record. The training-dynamics instruments (gradient norms per layer,
 /// model update, LN input norms, landscapes, scaling-law fits) write into reserved HDF5 groups
 /// (`/diagnostics/<rawValue>`) — see results/README.md.
-public enum MeasurementKind: String, Codable, CaseIterable, Sendable, Comparable {
+public enum MeasurementKind: String, Codable, Choice, Comparable {
     case trainLoss = "train-loss"
     case validLoss = "valid-loss"
     case bleu
@@ -50,8 +59,8 @@ public enum MeasurementKind: String, Codable, CaseIterable, Sendable, Comparable
 }
 
 public struct DataSpec: Codable, Hashable, Sendable {
-    /// Data-set registry name (DeepNetData); `synthetic` needs no files.
-    public var dataset: String = "synthetic"
+    /// The data set, by its checked DeepNetData registry name; `synthetic` needs no files.
+    public var dataset: DataSetName = .synthetic
     public var sourceLanguage: String = "src"
     public var targetLanguage: String = "tgt"
     /// Sentences longer than this many BPE tokens are dropped from training.
@@ -94,8 +103,8 @@ public struct DecodeSpec: Codable, Hashable, Sendable {
     /// Maximum output length = a·source length + b.
     public var maxLengthA: Double = 1.2
     public var maxLengthB: Int = 10
-    /// BLEU tokenization: "13a" (sacreBLEU default, detokenized text) or "none" (fairseq tokenized BLEU).
-    public var bleuTokenize: String = "13a"
+    /// BLEU tokenization, as the data set's definition scores it (set by planning, checked by `validate`).
+    public var bleuTokenize: BLEUTokenization = .mteval13a
     public init() {}
 }
 
@@ -199,7 +208,8 @@ extension RunConfig {
         try check(divergence.lossThreshold > 0, "divergence.lossThreshold", divergence.lossThreshold, "> 0")
         try check(divergence.patience >= 1, "divergence.patience", divergence.patience, ">= 1")
         try check(decode.beam >= 0 && decode.beam <= 64, "decode.beam", decode.beam, "0...64 (0 = no decoding)")
-        try check(["13a", "none"].contains(decode.bleuTokenize), "decode.bleuTokenize", decode.bleuTokenize, "13a or none")
+        let scoring = DataGlue.bleuTokenize(for: data.dataset)
+        try check(decode.bleuTokenize == scoring, "decode.bleuTokenize", decode.bleuTokenize, "\(scoring), as data set '\(data.dataset)' is scored")
         try check(data.maxTokensPerSentence >= 2, "data.maxTokensPerSentence", data.maxTokensPerSentence, ">= 2")
         try check(data.trainSentences >= 0, "data.trainSentences", data.trainSentences, ">= 0 (0 = all)")
         try check(data.evalSentences >= 0, "data.evalSentences", data.evalSentences, ">= 0 (0 = all)")

@@ -1,6 +1,7 @@
 // A small JSON value type with a parser and a canonical serializer (sorted keys, no whitespace, numbers in
 // Swift's shortest round-trip form, integers without a fraction). The canonical form is what run identities
 // hash, so it must not depend on Foundation's JSONEncoder formatting, which has changed between releases.
+import DeepNetBase
 import Foundation
 
 public enum JSONValue: Equatable, Sendable, Codable, CustomStringConvertible {
@@ -61,7 +62,7 @@ public enum JSONValue: Equatable, Sendable, Codable, CustomStringConvertible {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let d): out += JSONValue.format(d)
-        case .string(let s): JSONValue.quote(s, into: &out)
+        case .string(let s): appendJSONQuoted(s, into: &out)
         case .array(let a):
             if a.isEmpty { out += "[]"; return }
             out += "["
@@ -79,7 +80,7 @@ public enum JSONValue: Equatable, Sendable, Codable, CustomStringConvertible {
             for (i, k) in keys.enumerated() {
                 if i > 0 { out += "," }
                 if let ind = indent { out += "\n" + String(repeating: ind, count: level + 1) }
-                JSONValue.quote(k, into: &out)
+                appendJSONQuoted(k, into: &out)
                 out += indent == nil ? ":" : ": "
                 o[k]!.write(into: &out, indent: indent, level: level + 1)
             }
@@ -95,26 +96,6 @@ public enum JSONValue: Equatable, Sendable, Codable, CustomStringConvertible {
         if d.isInfinite { return d > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
         if d == d.rounded(), abs(d) < 9_007_199_254_740_992 { return String(Int64(d)) }
         return "\(d)"
-    }
-
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
     }
 
     // MARK: conversion from Encodable
