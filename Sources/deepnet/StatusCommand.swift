@@ -43,12 +43,16 @@ struct HarnessStatus: ParsableCommand {
 
     func run() throws {
         let store = ResultStore(root: URL(fileURLWithPath: results))
+        // Runs submitted with --executor slurm: queued/running from squeue, failed with the task's log.
+        let slurm = SlurmStatusView(store: store)
+        if let why = slurm.queueProblem, !porcelain { print("note: \(why)") }
         if porcelain {
             var ids = Set(store.runFileIDs())
             for n in (try? FileManager.default.contentsOfDirectory(atPath: store.workDir.path)) ?? [] where !n.hasPrefix(".") && !n.hasSuffix(".lock") {
                 ids.insert(n)
             }
-            for id in ids.sorted() { print("\(id) \(Self.state(id, store).0)") }
+            ids.formUnion(slurm.claimedRunIDs)
+            for id in ids.sorted() { print("\(id) \(slurm.describe(id, base: Self.state(id, store)).0)") }
             return
         }
         let registry = try registryOrExit()
@@ -59,7 +63,7 @@ struct HarnessStatus: ParsableCommand {
             var counts: [String: Int] = [:]
             var lines: [String] = []
             for en in r.entries {
-                let (s, detail) = Self.state(en.runID, store)
+                let (s, detail) = slurm.describe(en.runID, base: Self.state(en.runID, store))
                 counts[s.hasPrefix("interrupted") ? "interrupted" : s, default: 0] += 1
                 lines.append("  \(en.runID.prefix(12))  \(en.coordinates.shortLabel.padding(toLength: 34, withPad: " ", startingAt: 0)) \(s)\(detail.map { " (\($0))" } ?? "")")
             }

@@ -192,7 +192,10 @@ public final class RunExecutor {
                     log(String(format: "step %d train loss %.4f valid nll %.4f lr %.3g |g| %.3g", step, stats.loss, vl, stats.lr, stats.gradNorm))
                     if !vl.isFinite { diverged = (step, "non-finite validation loss"); break }
                 }
-                if c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps {
+                // A stop request (SIGUSR1/SIGTERM in a Slurm task, SlurmTask.swift) checkpoints at this step boundary
+                // and stops without a result; the requeued task resumes from here.
+                let stopRequested = StopRequest.isRequested && step < c.training.steps
+                if (c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps) || stopRequested {
                     state.step = step
                     state.wallSeconds = priorWall + Date().timeIntervalSince(t0)
                     let runState = try JSONValue.from(state).canonical
@@ -203,6 +206,7 @@ public final class RunExecutor {
                     }
                     log("checkpoint at step \(step)")
                     if interruptAfterCheckpoint == step { throw Interrupted() }
+                    if stopRequested { log("stopped at step \(step) by signal \(StopRequest.receivedSignal ?? 0); checkpoint written"); throw Interrupted() }
                 }
                 progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
             }
