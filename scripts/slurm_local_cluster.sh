@@ -27,6 +27,7 @@ slurm_cluster_start() {
   cpus=$(nproc)
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))   # MiB offered to jobs: half the machine
   mkdir -p "$dir"/{munge,state,spool,log}
+  chmod 755 "$dir"   # munged runs as user munge and must reach its folder
   # munged refuses keys and sockets that others can write to; its folder belongs to the munge user.
   dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
   chown -R munge:munge "$dir/munge" 2>/dev/null || true

@@ -45,7 +45,7 @@ struct HarnessStatus: ParsableCommand {
         let store = ResultStore(root: URL(fileURLWithPath: results))
         // Runs submitted with --executor slurm: queued/running from squeue, failed with the task's log.
         let slurm = SlurmStatusView(store: store)
-        if let why = slurm.queueProblem, !porcelain { print("note: \(why)") }
+        defer { if let why = slurm.queueProblem, !porcelain { print("note: \(why)") } }
         if porcelain {
             var ids = Set(store.runFileIDs())
             for n in (try? FileManager.default.contentsOfDirectory(atPath: store.workDir.path)) ?? [] where !n.hasPrefix(".") && !n.hasSuffix(".lock") {

@@ -93,20 +93,26 @@ public struct SlurmQueue: Sendable {
 
 /// `deepnet status` for runs submitted to Slurm: queued (squeue), running (step, loss and ETA from the task log),
 /// or failed/interrupted with the task's log when the task left the queue without a result.
-public struct SlurmStatusView {
+public final class SlurmStatusView {
     public let store: ResultStore
-    /// nil when no run of the folder was ever submitted, or squeue could not be asked (then `queueProblem`).
-    public let queue: SlurmQueue?
-    public let queueProblem: String?
-    public let hasClaims: Bool
+    let tools: SlurmTools
+    private var asked = false
+    private var cachedQueue: SlurmQueue?
+    private var problem: String?
 
-    public init(store: ResultStore, tools: SlurmTools = SlurmTools()) {
-        self.store = store
-        let claims = (try? FileManager.default.contentsOfDirectory(atPath: RunLocks.claimsDir(store).path))?.filter { $0.hasSuffix(".json") } ?? []
-        hasClaims = !claims.isEmpty
-        if !hasClaims { queue = nil; queueProblem = nil; return }
-        do { queue = try tools.queue(); queueProblem = nil } catch { queue = nil; queueProblem = "\(error)" }
+    public init(store: ResultStore, tools: SlurmTools = SlurmTools()) { self.store = store; self.tools = tools }
+
+    /// squeue, asked once and only when a claimed run has no final result (a folder of finished runs, or one
+    /// that never saw Slurm, needs no Slurm client).
+    var queue: SlurmQueue? {
+        if !asked {
+            asked = true
+            do { cachedQueue = try tools.queue() } catch { problem = "\(error)" }
+        }
+        return cachedQueue
     }
+    /// Why the queue is unknown (squeue missing or failing), after a `describe` needed it.
+    public var queueProblem: String? { problem }
 
     /// Run ids with a claim (for `--porcelain`).
     public var claimedRunIDs: [String] {
@@ -145,7 +151,10 @@ public struct SlurmStatusView {
         if base.0.hasPrefix("interrupted") {
             return (base.0, "Slurm task \(claim.taskName) ended without a result; log \(rel); the next submission resumes it")
         }
-        if base.0 == "failed" { return ("failed", [base.1, "log \(rel)"].compactMap { $0 }.joined(separator: "; ")) }
+        if base.0 == "failed" {
+            if base.1?.contains(rel) == true { return base }   // the watcher's record already names the log
+            return ("failed", [base.1, "log \(rel)"].compactMap { $0 }.joined(separator: "; "))
+        }
         return ("failed", "Slurm task \(claim.taskName) ended without a result; log \(rel)")
     }
 }

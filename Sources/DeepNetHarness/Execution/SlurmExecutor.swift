@@ -55,6 +55,14 @@ public struct SlurmTools: Sendable {
         return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err.data, as: UTF8.self))
     }
 
+    /// "JobState=FAILED Reason=NonZeroExitCode ExitCode=0:9" for a task Slurm still remembers (MinJobAge), else nil.
+    public func finalState(_ task: String) -> String? {
+        guard let scontrol = locate("scontrol"), let r = try? SlurmTools.run(scontrol, ["show", "job", task]), r.status == 0 else { return nil }
+        let words = r.out.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        let keep = words.filter { $0.hasPrefix("JobState=") || $0.hasPrefix("Reason=") || $0.hasPrefix("ExitCode=") }
+        return keep.isEmpty ? nil : keep.joined(separator: " ")
+    }
+
     /// The caller's tasks in the queue (`squeue -h -r -u <user>`, array tasks one per line).
     public func queue() throws -> SlurmQueue {
         let squeue = try require("squeue")
@@ -265,10 +273,12 @@ public final class SlurmExecutor {
                         summary.refused += 1
                     } else {
                         let rel = log.path.replacingOccurrences(of: store.root.path + "/", with: "")
-                        let last = Runner.lastLine(of: log).map { ": \($0)" } ?? ""
+                        // The task's last words, skipping the batch script's header and the progress lines.
+                        let last = logText.split(separator: "\n").last(where: { !$0.hasPrefix("@@") && !$0.hasPrefix("[") && !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+                        let state = tools.finalState(claim.taskName).map { " (\($0))" } ?? ""
                         let rec = RunRecord(runID: r.runID, config: r.config, dataFingerprint: r.dataFingerprint,
                                             engineNumericsVersion: engineNumericsVersion, status: .failed,
-                                            message: "Slurm task \(claim.taskName) ended without a result\(last); see \(rel)",
+                                            message: "Slurm task \(claim.taskName) ended without a result\(state)\(last.map { ": \($0)" } ?? ""); see \(rel)",
                                             provenance: Provenance.collect(gitCommit: "unknown", gitDirty: false))
                         if SlurmExecutor.fileStamp(runFile) == sub.previousResults[r.runID] { try? store.write(rec) }
                         if !started[i] { display.started(i, label: "\(r.experimentID) \(r.coordinates.shortLabel)", id: r.runID); started[i] = true }
