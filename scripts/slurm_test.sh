@@ -59,7 +59,9 @@ P=$WORK/preempt
 waiter=$!
 # A smoke run takes about a second, so the worker is paused (kill -STOP on this, the only node; Slurm refuses
 # SIGSTOP through scancel) to make "mid-run" a definite moment: the USR1 that scancel sends arrives while it is
-# stopped and is handled when it continues, at its next step boundary.
+# stopped and is handled when it continues, at its next step boundary. Observed with Slurm 22.05: slurmctld refuses
+# signals to a task in its first moments ("Job can not be altered now, try again later"); scancel retries by
+# itself, which took ~95 s here while the worker was paused, so this part takes about two minutes.
 victim=""
 for _ in $(seq 1 1200); do
   for log in "$P"/.slurm/*_*.log; do
