@@ -80,8 +80,8 @@ extension HarnessRun {
         let o = slurm.jobOptions
         return "Slurm: one job array of \(tasks) task\(tasks == 1 ? "" : "s") (one per run still to execute), --cpus-per-task \(o.cpusPerTask)"
             + (o.maxParallel.map { ", at most \($0) at once" } ?? "")
-            + String(format: "; estimated %.1f CPU-hours (%@ of this machine's 2 cores; sum of the estimates above × 2 threads)\n",
-                     cpuHours, CostModel.duration(seconds))
+            + "; estimated " + String(format: cpuHours < 1000 ? "%.1f" : "%.3g", cpuHours)
+            + " CPU-hours (\(CostModel.duration(seconds)) on this machine's 2 cores: the sum of the estimates above × 2 threads)\n"
     }
 
     func runOnSlurm(_ exps: [Experiment], store: ResultStore, options: RunnerOptions) throws {

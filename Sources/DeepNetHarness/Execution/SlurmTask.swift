@@ -27,8 +27,15 @@ public enum StopRequest {
         Glibc.signal(SIGTERM) { s in StopRequest.signalNumber = s }
     }
 
-    /// Test hook.
+    /// Forgets a recorded signal (tests; a run started again in the same process).
     public static func reset() { signalNumber = 0 }
+
+    /// Default dispositions for SIGUSR1 and SIGTERM again (tests).
+    public static func restoreDefaults() {
+        Glibc.signal(SIGUSR1, SIG_DFL)
+        Glibc.signal(SIGTERM, SIG_DFL)
+        signalNumber = 0
+    }
 }
 
 public enum SlurmTask {
