@@ -83,7 +83,10 @@ done
 if [ -z "$victim" ]; then
   fail "no running task seen"
 else
-  scancel --signal=USR1 "$victim" && echo "scancel --signal=USR1 $victim: sent at step $at (worker pid $wpid paused)"
+  t=$(date +%s)
+  echo "$(date -u +%T) scancel --signal=USR1 $victim (worker pid $wpid paused; its last progress line: step $at)"
+  scancel --signal=USR1 "$victim"
+  echo "$(date -u +%T) scancel returned $? after $(( $(date +%s) - t )) s; worker continued"
   kill -CONT "$wpid"
   sleep 2; echo "--- deepnet status while the task waits to be restarted:"; "$D" status --results "$P"
 fi
