@@ -1,5 +1,7 @@
 // `deepnet status`: what a results folder holds, run by run — finished (ok/diverged), failed (with its message),
-// interrupted (a checkpoint waits in .work, with its step), or not started — per experiment from its index.
+// interrupted (a checkpoint waits in .work, with its step), or not started — per experiment from its index; runs
+// submitted with `--executor slurm` also show as queued or running (step, loss, ETA) via SlurmStatusView, and a
+// worker executing a run here shows as running.
 // `--porcelain` prints "<run id> <state>" lines for scripts (scripts/kill_test.sh).
 import ArgumentParser
 import DeepNetEngine
@@ -10,7 +12,7 @@ import HDF5Store
 
 struct HarnessStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show which runs of a results folder are finished, failed, interrupted or not started.")
+        commandName: "status", abstract: "Show which runs of a results folder are finished, failed, interrupted, queued, running or not started.")
     @Argument(help: "Experiment ids (default: every experiment with an index in the folder).") var ids: [String] = []
     @Option(help: "Results folder.") var results = "results/reduced"
     @Flag(help: "One '<run id> <state>' line per run file and interrupted run, nothing else.") var porcelain = false
