@@ -5,7 +5,9 @@ import Foundation
 /// Run-identity hashes include it, so cached results are invalidated when the numerics change.
 /// 2: matrix products in shape-determined blocks on single-threaded OpenBLAS (GEMM.swift), so results no longer
 ///    depend on the thread count; the last bits of every product differ from version 1's.
-public var engineNumericsVersion: String { "engine-numerics-2" }
+/// 3: batches of models up to 256 wide run in two shards of sentences, one per thread, with their weight gradients
+///    summed at the end (`TransformerModel.batchShards`).
+public var engineNumericsVersion: String { "engine-numerics-3" }
 
 public enum Architecture: String, Codable, CaseIterable, Sendable {
     case encoderDecoder = "encoder-decoder", encoderOnly = "encoder-only", decoderOnly = "decoder-only"

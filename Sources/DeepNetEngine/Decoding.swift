@@ -82,7 +82,7 @@ public final class DecoderSession {
                 }
             }
             keyPad.withUnsafeBufferPointer { kp in
-                let h = model.runLayers(dec, acts, x, rows: rows, params: params, ctx: ctx) { sub, i, input in
+                let h = model.runLayers(model.primary, dec, acts, x, rows: rows, params: params, ctx: ctx) { sub, i, input in
                     sub.forwardStep(x: input, rows: rows, acts: acts.sub[i], params: params, ctx: ctx,
                                     cacheK: cacheK[i]?.ptr, cacheV: cacheV[i]?.ptr, capacity: capacity, length: length,
                                     crossK: cacheK[i]?.ptr, crossV: cacheV[i]?.ptr, sourceLength: sourceLength, keyPad: kp.baseAddress)
@@ -93,7 +93,7 @@ public final class DecoderSession {
                 out.withUnsafeMutableBufferPointer { ob in logSoftmax(ob.baseAddress!, logits, rows: rows, vocab: V) }
             }
         }
-        model.trace.removeAll(keepingCapacity: true)
+        model.primary.trace.removeAll(keepingCapacity: true)
         length += 1
         return out
     }
@@ -156,17 +156,17 @@ extension TransformerModel {
             throw BatchError(message: "source[\(i)] = \(t) is outside [0, \(config.vocabSize))")
         }
         let d = config.embedDim, R = batchSize * sourceLength
-        streamA.ensure(R * d); streamB.ensure(R * d); opScratch.ensure(R * max(d, config.ffnDim))
-        let ctx = OpContext(training: false, step: updateCount, scratch: opScratch.ptr)
+        primary.streamA.ensure(R * d); primary.streamB.ensure(R * d); primary.opScratch.ensure(R * max(d, config.ffnDim))
+        let ctx = OpContext(training: false, step: updateCount, scratch: primary.opScratch.ptr)
         var memoryCopy = [Float]()
         var pad = [UInt8]()
         parameters.values.withUnsafeMutableBufferPointer { pb in
-            let mem = stackForward(encoder!, encAct!, tokens: source, batch: batchSize, length: sourceLength, memory: nil,
+            let mem = stackForward(primary, encoder!, encAct!, tokens: source, batch: batchSize, length: sourceLength, memory: nil,
                                    memoryKeyPad: nil, memoryLength: 0, params: pb.baseAddress!, ctx: ctx, seed: 0)
             memoryCopy = Array(UnsafeBufferPointer(start: mem, count: R * d))
             pad = encAct!.keyPad
         }
-        trace.removeAll(keepingCapacity: true)
+        primary.trace.removeAll(keepingCapacity: true)
         return memoryCopy.withUnsafeMutableBufferPointer { mb in
             DecoderSession(model: self, memory: mb.baseAddress!, keyPad: pad, rows: batchSize, sourceLength: sourceLength)
         }

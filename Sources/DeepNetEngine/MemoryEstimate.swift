@@ -55,6 +55,9 @@ public struct MemoryWorkload: Sendable, Equatable {
     /// Further models of the same configuration run forward on the batch (the loss-landscape evaluator's own copy).
     public var evaluatorModels: Int = 0
     public var decode: DecodeShape?
+    /// The caller also runs the batch whole (probes that read activations): a sharded model then keeps a whole-batch
+    /// workspace beside its shard workspaces (`TransformerModel.batchShards`).
+    public var wholeBatchForward: Bool = false
     public init(batch: BatchShape? = nil, backward: Bool = true, dropout: Bool = false, optimizerBuffers: Int = 0,
                 checkpointLoad: Bool = false, parameterCopies: Int = 0, decode: DecodeShape? = nil) {
         self.batch = batch; self.backward = backward; self.dropout = dropout; self.optimizerBuffers = optimizerBuffers
@@ -134,6 +137,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         terms.append(Term(name: "model objects", bytes: layout.sublayers * bytesPerSublayer, settings: depthSettings))
 
         var train = 0.0, shared = 0.0, logits = 0.0
+        let sharded = TransformerModel.batchShards(c) > 1
         if let b = w.batch {
             let B = Double(b.batchSize)
             let S = c.hasEncoder ? Double(b.sourceLength) : 0
@@ -155,6 +159,15 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
             terms.append(Term(name: "activations", bytes: train, settings: batchSettings))
             terms.append(Term(name: "work buffers", bytes: shared, settings: batchSettings))
             terms.append(Term(name: "logits", bytes: logits, settings: "batch \(b.batchSize)×\(Int(T)) tokens, vocabSize=\(c.vocabSize)"))
+            if sharded && w.backward {
+                // Shards after the first accumulate into gradient buffers of their own, summed after the backward.
+                terms.append(Term(name: "shard gradients", bytes: Double(TransformerModel.batchShards(c) - 1) * P * fl, settings: shapeSettings))
+            }
+            if sharded && (w.wholeBatchForward || (c.method == Admin.name && (c.methodOptions["admin-profile"] ?? 1) != 0)) {
+                // Shard workspaces together hold one batch; a whole-batch forward (probes, Admin's profiling step)
+                // fills the primary workspace as well.
+                terms.append(Term(name: "whole-batch workspace", bytes: train + shared + logits, settings: batchSettings))
+            }
             if w.evaluatorModels > 0 {
                 // Parameters, gradients and the forward buffers of each further model (no logits gradient).
                 let one = 2 * P * fl + train + shared + logits / (w.backward ? 2 : 1)
@@ -166,7 +179,8 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
             let S = c.hasEncoder ? Double(dec.sourceLength) : 0
             // Encoder activations of the chunk (the training buffers grow to it if it is larger).
             let enc = c.hasEncoder ? layout.encoderActivationFloats(B: n, S: S, H: H) * fl * allocatorSlack : 0
-            let extraEnc = max(0, enc - train)
+            // (Decoding runs in the primary workspace, which a sharded model does not train in.)
+            let extraEnc = sharded ? enc : max(0, enc - train)
             // Self-attention caches grow by doubling from 16 positions: capacity ≤ 2 × max output length; a
             // growth or beam reorder copies one buffer at a time.
             var capacity = 16.0

@@ -99,7 +99,12 @@ public struct OpContext {
     public var step: Int
     /// Scratch of at least rows·max(embedDim, ffnDim) floats, free for the duration of one op call.
     public var scratch: FloatPtr
-    public init(training: Bool, step: Int, scratch: FloatPtr) { self.training = training; self.step = step; self.scratch = scratch }
+    /// Row of the whole batch that row 0 of this call is (0 unless the batch runs in shards): dropout masks are
+    /// drawn by global element index, so a shard drops exactly what the whole batch would.
+    public var firstRow: Int
+    public init(training: Bool, step: Int, scratch: FloatPtr, firstRow: Int = 0) {
+        self.training = training; self.step = step; self.scratch = scratch; self.firstRow = firstRow
+    }
 }
 
 /// An op applied to a [rows, width] activation at a hook point. Forward writes y (never in place);
@@ -187,6 +192,9 @@ public protocol ResidualMethod: AnyObject {
     func layerHistoryMixer(_ stack: StackInfo) -> LayerHistoryMixer?
     func willRunForward(training: Bool)
     func didRunForward(training: Bool)
+    /// True when the coming forward (after `willRunForward`) computes statistics over the whole batch, so the batch
+    /// must not be split into shards (`TransformerModel.batchShards`).
+    var needsWholeBatch: Bool { get }
     /// Named constants for logs and tests (e.g. "encoder.alpha").
     var constants: [String: Double] { get }
     /// State the method keeps outside the parameters that later updates depend on (Admin: whether ω has been
@@ -206,6 +214,7 @@ public extension ResidualMethod {
     func layerHistoryMixer(_ stack: StackInfo) -> LayerHistoryMixer? { nil }
     func willRunForward(training: Bool) {}
     func didRunForward(training: Bool) {}
+    var needsWholeBatch: Bool { false }
     var constants: [String: Double] { [:] }
     var trainingState: [String: Double] { [:] }
     func restoreTrainingState(_ state: [String: Double]) throws {

@@ -58,15 +58,17 @@ public final class TransformerModel {
     var encoder: StackModule?
     var decoder: StackModule?
     var outputProjection: Int = 0
-    var encAct: StackActivations?
-    var decAct: StackActivations?
-    let arena = Arena(), stackArena = Arena()
-    let streamA = FloatBuffer(), streamB = FloatBuffer(), dMemory = FloatBuffer(), opScratch = FloatBuffer()
-    let logitsBuf = FloatBuffer(), dlogitsBuf = FloatBuffer(), rowLoss = FloatBuffer(), rowNll = FloatBuffer()
-    var dHistory: [FloatBuffer] = []
-    var lastLogitRows = 0
-    /// (tensor label, pointer, count) of activations in forward order, for NonFiniteError reports.
-    var trace: [(String, FloatPtr, Int)] = []
+    /// The whole-batch workspace: unsharded batches, probes that read activations, incremental decoding.
+    var primary: Workspace!
+    /// One workspace per batch shard (created on first sharded batch); see `batchShards`.
+    var shardWorkspaces: [Workspace] = []
+    /// Workspaces of the last forward, in batch order (what `logits()` and non-finite reports read).
+    var lastWorkspaces: [Workspace] = []
+    var encAct: StackActivations? { primary.encAct }
+    var decAct: StackActivations? { primary.decAct }
+    var opScratch: FloatBuffer { primary.opScratch }
+    var logitsBuf: FloatBuffer { primary.logitsBuf }
+    var lastLogitRows: Int { lastWorkspaces.reduce(0) { $0 + $1.logitRows } }
 
     public init(config: ModelConfig, seed: UInt64) throws {
         try config.validate()
@@ -209,8 +211,8 @@ public final class TransformerModel {
         self.encoder = encoder
         self.decoder = decoder
         self.outputProjection = outputProjection
-        if let encoder { encAct = StackActivations(encoder) }
-        if let decoder { decAct = StackActivations(decoder) }
+        primary = Workspace(encoder: encoder, decoder: decoder)
+        lastWorkspaces = [primary]
     }
 
     public var parameterCount: Int { parameters.count }
@@ -262,102 +264,187 @@ public final class TransformerModel {
     }
 
     /// Logits of the last forward, row-major [rows, vocab] (rows = B·T, or B·S for encoder-only).
-    public func logits() -> [Float] { Array(UnsafeBufferPointer(start: logitsBuf.ptr, count: lastLogitRows * config.vocabSize)) }
+    public func logits() -> [Float] {
+        lastWorkspaces.flatMap { Array(UnsafeBufferPointer(start: $0.logitsBuf.ptr, count: $0.logitRows * config.vocabSize)) }
+    }
     public var logitRows: Int { lastLogitRows }
 
     // MARK: - Core
 
-    func run(_ b: TokenBatch, training: Bool, dropoutSeed: UInt64, backward: Bool) throws -> LossStats {
-        let d = config.embedDim, V = config.vocabSize, B = b.batchSize
+    /// Shards a batch's sentences are split into for a training or evaluation step. Sentences are independent
+    /// until the weight gradients: each shard runs forward and backward on one thread, with single-threaded BLAS
+    /// and its own workspace and gradient buffer, and the shards' gradients are summed at the end, so a step has two
+    /// joins instead of one per op (the hand-offs dominated 64-wide models). The count is a function of the
+    /// configuration, never of the thread count (with one thread the shards run one after the other), so results
+    /// do not depend on it. Dropout masks are drawn by global element index, so a shard drops what the whole batch
+    /// would; values differ from an unsharded step only by float rounding (products over fewer rows, weight gradients
+    /// summed over the shards). Wide models keep one shard: their GEMMs split
+    /// well by blocks (`GEMM`), and a second gradient buffer would cost memory.
+    public var batchShards: Int { Self.batchShards(config) }
+    public static func batchShards(_ c: ModelConfig) -> Int { c.embedDim <= 256 ? 2 : 1 }
+
+    /// Sentence ranges of the shards `b` runs in: one when the method needs whole-batch statistics (Admin's
+    /// profiling forward), when the caller reads the activations afterwards (probes), or for one sentence.
+    func shardRanges(batch B: Int, whole: Bool) -> [Range<Int>] {
+        let n = whole || method.needsWholeBatch || B < 2 ? 1 : batchShards
+        return (0..<n).map { (B * $0 / n)..<(B * ($0 + 1) / n) }
+    }
+
+    /// Eval-mode forward of the whole batch in the primary workspace, so that its activations can be read after.
+    func forwardWholeBatch(_ b: TokenBatch) throws -> LossStats {
+        try check(b)
+        return try run(b, training: false, dropoutSeed: 0, backward: false, whole: true)
+    }
+
+    func run(_ b: TokenBatch, training: Bool, dropoutSeed: UInt64, backward: Bool, whole: Bool = false) throws -> LossStats {
+        let B = b.batchSize
         let S = config.hasEncoder ? b.sourceLength : 0
         let T = config.architecture == .encoderOnly ? b.sourceLength : b.targetLength
-        let maxRows = B * max(S, T)
-        let lossRows = B * T
-        // Size shared buffers once per shape (grow-only).
-        streamA.ensure(maxRows * d); streamB.ensure(maxRows * d)
-        opScratch.ensure(maxRows * max(d, config.ffnDim))
-        var need = 0
-        for s in [encoder, decoder].compactMap({ $0 }) {
-            for sub in s.sublayers { need = max(need, sub.arenaNeed(rows: maxRows, keyRows: maxRows)) }
-        }
-        arena.reserve(need)
-        stackArena.reserve(8 * maxRows * max(d, config.ffnDim) + 64)
-        trace.removeAll(keepingCapacity: true)
         method.willRunForward(training: training)
-        let target = config.architecture == .encoderOnly ? b.target : b.target
+        let ranges = shardRanges(batch: B, whole: whole)
+        var shards: [BatchShard] = []
+        if ranges.count == 1 {
+            shards = [BatchShard(ws: primary, batch: b, firstSentence: 0)]
+        } else {
+            while shardWorkspaces.count < ranges.count { shardWorkspaces.append(Workspace(encoder: encoder, decoder: decoder)) }
+            shards = ranges.enumerated().map { i, r in
+                BatchShard(ws: shardWorkspaces[i], batch: b.sentences(r, sourceLength: S, targetLength: T), firstSentence: r.lowerBound)
+            }
+        }
+        lastWorkspaces = shards.map(\.ws)
         var stats = LossStats(loss: 0, nllLoss: 0, tokens: 0)
-        for t in target where Int(t) != config.padIndex { stats.tokens += 1 }
-        let ctx = OpContext(training: training, step: updateCount, scratch: opScratch.ptr)
-
+        for t in b.target where Int(t) != config.padIndex { stats.tokens += 1 }
+        let gradScale: Float = stats.tokens > 0 ? 1 / Float(stats.tokens) : 0
         let gradientsCount = gradients.count
         try parameters.values.withUnsafeMutableBufferPointer { pbuf in
-            try gradients.withUnsafeMutableBufferPointer { gbuf in
-                let params = pbuf.baseAddress!, grads = gbuf.baseAddress!
-                if backward { zero(grads, gradientsCount) }
-                var features: FloatPtr
-                var memory: FloatPtr? = nil
-                if let enc = encoder, let ea = encAct {
-                    memory = stackForward(enc, ea, tokens: b.source, batch: B, length: S, memory: nil, memoryKeyPad: nil,
-                                          memoryLength: 0, params: params, ctx: ctx, seed: dropoutSeed)
-                    features = memory!
+            let params = pbuf.baseAddress!
+            Self.forEach(shards.count) { i in
+                forwardShard(shards[i], params: params, training: training, backward: backward, gradScale: gradScale, seed: dropoutSeed)
+            }
+            // Loss sums in batch order, as one pass over all rows would add them.
+            var sumLoss = 0.0, sumNll = 0.0
+            for sh in shards {
+                let rl = sh.ws.rowLoss.ptr, rn = sh.ws.rowNll.ptr
+                for r in 0..<sh.ws.logitRows { sumLoss += Double(rl[r]); sumNll += Double(rn[r]) }
+            }
+            let denom = Double(max(stats.tokens, 1))
+            stats.loss = sumLoss / denom; stats.nllLoss = sumNll / denom
+            method.didRunForward(training: training)
+            if !stats.loss.isFinite {
+                throw NonFiniteError(step: updateCount, tensor: firstNonFiniteInForward(params: params), what: "loss")
+            }
+            guard backward else { return }
+            for sh in shards.dropFirst() { sh.ws.shardGradients.ensure(gradientsCount) }
+            gradients.withUnsafeMutableBufferPointer { gbuf in
+                let g0 = gbuf.baseAddress!
+                Self.forEach(shards.count) { i in
+                    let grads = i == 0 ? g0 : shards[i].ws.shardGradients.ptr
+                    zero(grads, gradientsCount)
+                    backwardShard(shards[i], params: params, grads: grads)
                 }
-                if let dec = decoder, let da = decAct {
-                    features = stackForward(dec, da, tokens: b.prevOutput, batch: B, length: T, memory: memory,
-                                            memoryKeyPad: encAct?.keyPad, memoryLength: S, params: params, ctx: ctx, seed: dropoutSeed)
-                } else {
-                    features = memory!
-                }
-                // Output projection and loss.
-                let logits = logitsBuf.ensure(lossRows * V)
-                linearForward(logits, features, params + outputProjection, nil, rows: lossRows, inDim: d, outDim: V)
-                lastLogitRows = lossRows
-                trace.append(("logits", logits, lossRows * V))
-                let dlogits: FloatPtr? = backward ? dlogitsBuf.ensure(lossRows * V) : nil
-                let rl = rowLoss.ensure(lossRows), rn = rowNll.ensure(lossRows)
-                let gradScale: Float = stats.tokens > 0 ? 1 / Float(stats.tokens) : 0
-                target.withUnsafeBufferPointer { tp in
-                    labelSmoothedCrossEntropy(logits: logits, targets: tp.baseAddress!, rows: lossRows, vocab: V,
-                                              epsilon: Float(config.labelSmoothing), padIndex: config.padIndex,
-                                              gradScale: gradScale, dlogits: dlogits, rowLoss: rl, rowNll: rn)
-                }
-                var sumLoss = 0.0, sumNll = 0.0
-                for r in 0..<lossRows { sumLoss += Double(rl[r]); sumNll += Double(rn[r]) }
-                let denom = Double(max(stats.tokens, 1))
-                stats.loss = sumLoss / denom; stats.nllLoss = sumNll / denom
-                method.didRunForward(training: training)
-                if !stats.loss.isFinite {
-                    throw NonFiniteError(step: updateCount, tensor: firstNonFiniteInForward(params: params), what: "loss")
-                }
-                guard backward, let dlogits else { return }
-                // Backward: logits -> features.
-                let dFeatures = streamA.ptr
-                zero(dFeatures, lossRows * d)
-                linearBackward(dinp: dFeatures, dweight: grads + outputProjection, dbias: nil, dout: dlogits, inp: features,
-                               weight: params + outputProjection, rows: lossRows, inDim: d, outDim: V)
-                if let dec = decoder, let da = decAct {
-                    var dMem: FloatPtr? = nil
-                    if encoder != nil { dMem = dMemory.ensure(B * S * d); zero(dMem!, B * S * d) }
-                    stackBackward(dec, da, dOut: dFeatures, batch: B, length: T, memory: memory, memoryKeyPad: encAct?.keyPad,
-                                  memoryLength: S, dMemory: dMem, tokens: b.prevOutput, params: params, grads: grads, ctx: ctx, seed: dropoutSeed)
-                    if let enc = encoder, let ea = encAct {
-                        stackBackward(enc, ea, dOut: dMem!, batch: B, length: S, memory: nil, memoryKeyPad: nil, memoryLength: 0,
-                                      dMemory: nil, tokens: b.source, params: params, grads: grads, ctx: ctx, seed: dropoutSeed)
-                    }
-                } else if let enc = encoder, let ea = encAct {
-                    stackBackward(enc, ea, dOut: dFeatures, batch: B, length: S, memory: nil, memoryKeyPad: nil, memoryLength: 0,
-                                  dMemory: nil, tokens: b.source, params: params, grads: grads, ctx: ctx, seed: dropoutSeed)
+                guard shards.count > 1 else { return }
+                let others = shards.dropFirst().map { $0.ws.shardGradients.ptr }
+                Parallel.forRanges(gradientsCount, grain: 16384) { r in
+                    for g in others { for i in r { g0[i] += g[i] } }
                 }
             }
         }
         return stats
     }
 
+    /// body(0..<n) over the pool, or inline for one shard.
+    static func forEach(_ n: Int, _ body: (Int) -> Void) {
+        if n == 1 { body(0); return }
+        Parallel.forRanges(n, grain: 1) { r in for i in r { body(i) } }
+    }
+
+    /// Forward of one shard: both stacks, logits and the label-smoothed loss (with dlogits when training).
+    func forwardShard(_ sh: BatchShard, params: FloatPtr, training: Bool, backward: Bool, gradScale: Float, seed: UInt64) {
+        let ws = sh.ws, b = sh.batch
+        let d = config.embedDim, V = config.vocabSize, B = b.batchSize
+        let S = config.hasEncoder ? b.sourceLength : 0
+        let T = config.architecture == .encoderOnly ? b.sourceLength : b.targetLength
+        let maxRows = B * max(S, T), lossRows = B * T
+        // Size the shard's buffers (grow-only).
+        ws.streamA.ensure(maxRows * d); ws.streamB.ensure(maxRows * d)
+        ws.opScratch.ensure(maxRows * max(d, config.ffnDim))
+        var need = 0
+        for s in [encoder, decoder].compactMap({ $0 }) {
+            for sub in s.sublayers { need = max(need, sub.arenaNeed(rows: maxRows, keyRows: maxRows)) }
+        }
+        ws.arena.reserve(need)
+        ws.stackArena.reserve(8 * maxRows * max(d, config.ffnDim) + 64)
+        ws.trace.removeAll(keepingCapacity: true)
+        ws.training = training; ws.seed = seed; ws.backward = backward
+        ws.firstSentence = sh.firstSentence
+        let ctx = OpContext(training: training, step: updateCount, scratch: ws.opScratch.ptr)
+        var features: FloatPtr
+        var memory: FloatPtr? = nil
+        if let enc = encoder, let ea = ws.encAct {
+            memory = stackForward(ws, enc, ea, tokens: b.source, batch: B, length: S, memory: nil, memoryKeyPad: nil,
+                                  memoryLength: 0, params: params, ctx: ctx, seed: seed)
+            features = memory!
+        }
+        if let dec = decoder, let da = ws.decAct {
+            features = stackForward(ws, dec, da, tokens: b.prevOutput, batch: B, length: T, memory: memory,
+                                    memoryKeyPad: ws.encAct?.keyPad, memoryLength: S, params: params, ctx: ctx, seed: seed)
+        } else {
+            features = memory!
+        }
+        ws.memory = memory; ws.features = features
+        // Output projection and loss.
+        let logits = ws.logitsBuf.ensure(lossRows * V)
+        linearForward(logits, features, params + outputProjection, nil, rows: lossRows, inDim: d, outDim: V)
+        ws.logitRows = lossRows
+        ws.trace.append(("logits", logits, lossRows * V))
+        let dlogits: FloatPtr? = backward ? ws.dlogitsBuf.ensure(lossRows * V) : nil
+        let rl = ws.rowLoss.ensure(lossRows), rn = ws.rowNll.ensure(lossRows)
+        b.target.withUnsafeBufferPointer { tp in
+            labelSmoothedCrossEntropy(logits: logits, targets: tp.baseAddress!, rows: lossRows, vocab: V,
+                                      epsilon: Float(config.labelSmoothing), padIndex: config.padIndex,
+                                      gradScale: gradScale, dlogits: dlogits, rowLoss: rl, rowNll: rn)
+        }
+    }
+
+    /// Backward of one shard into `grads` (zeroed by the caller): logits -> features -> decoder -> encoder.
+    func backwardShard(_ sh: BatchShard, params: FloatPtr, grads: FloatPtr) {
+        let ws = sh.ws, b = sh.batch
+        let d = config.embedDim, V = config.vocabSize, B = b.batchSize
+        let S = config.hasEncoder ? b.sourceLength : 0
+        let T = config.architecture == .encoderOnly ? b.sourceLength : b.targetLength
+        let lossRows = B * T, seed = ws.seed
+        let ctx = OpContext(training: ws.training, step: updateCount, scratch: ws.opScratch.ptr)
+        let features = ws.features!, memory = ws.memory
+        let dFeatures = ws.streamA.ptr
+        zero(dFeatures, lossRows * d)
+        linearBackward(dinp: dFeatures, dweight: grads + outputProjection, dbias: nil, dout: ws.dlogitsBuf.ptr, inp: features,
+                       weight: params + outputProjection, rows: lossRows, inDim: d, outDim: V)
+        if let dec = decoder, let da = ws.decAct {
+            var dMem: FloatPtr? = nil
+            if encoder != nil { dMem = ws.dMemory.ensure(B * S * d); zero(dMem!, B * S * d) }
+            stackBackward(ws, dec, da, dOut: dFeatures, batch: B, length: T, memory: memory, memoryKeyPad: ws.encAct?.keyPad,
+                          memoryLength: S, dMemory: dMem, tokens: b.prevOutput, params: params, grads: grads, ctx: ctx, seed: seed)
+            if let enc = encoder, let ea = ws.encAct {
+                stackBackward(ws, enc, ea, dOut: dMem!, batch: B, length: S, memory: nil, memoryKeyPad: nil, memoryLength: 0,
+                              dMemory: nil, tokens: b.source, params: params, grads: grads, ctx: ctx, seed: seed)
+            }
+        } else if let enc = encoder, let ea = ws.encAct {
+            stackBackward(ws, enc, ea, dOut: dFeatures, batch: B, length: S, memory: nil, memoryKeyPad: nil, memoryLength: 0,
+                          dMemory: nil, tokens: b.source, params: params, grads: grads, ctx: ctx, seed: seed)
+        }
+    }
+
     func firstNonFiniteInForward(params: FloatPtr) -> String {
         for e in parameters.entries {
             for j in 0..<e.count where !params[e.offset + j].isFinite { return "\(e.name) (parameter)" }
         }
-        for (name, p, n) in trace {
-            for j in 0..<n where !p[j].isFinite { return "\(name) (activation)" }
+        // Tensor by tensor in forward order, each over all shards: the tensor the whole batch would name.
+        let traces = lastWorkspaces.map(\.trace)
+        for i in 0..<(traces.map(\.count).max() ?? 0) {
+            for t in traces where i < t.count {
+                let (name, p, n) = t[i]
+                for j in 0..<n where !p[j].isFinite { return "\(name) (activation)" }
+            }
         }
         return "unknown"
     }
@@ -372,7 +459,7 @@ public final class TransformerModel {
 
     // MARK: - Stack forward / backward
 
-    func embed(_ s: StackModule, _ a: StackActivations, tokens: [Int32], batch B: Int, length T: Int, params: FloatPtr,
+    func embed(_ ws: Workspace, _ s: StackModule, _ a: StackActivations, tokens: [Int32], batch B: Int, length T: Int, params: FloatPtr,
                ctx: OpContext, seed: UInt64) -> FloatPtr {
         let d = config.embedDim, R = B * T, pad = config.padIndex
         if a.positions.count != R { a.positions = [Int32](repeating: 0, count: R); a.keyPad = [UInt8](repeating: 0, count: R) }
@@ -400,7 +487,7 @@ public final class TransformerModel {
                 }
             }
         }
-        let site = DropoutSite(p: ctx.training ? config.dropout : 0, seed: seed, stream: s.embedStream)
+        let site = DropoutSite(p: ctx.training ? config.dropout : 0, seed: seed, stream: s.embedStream, offset: ctx.firstRow * d)
         var x = emb
         if site.active || s.info.kind == .encoder {
             x = a.embDrop.ensure(R * d)
@@ -408,7 +495,7 @@ public final class TransformerModel {
             // torchscale Encoder: x = x * (1 - encoder_padding_mask)
             if s.info.kind == .encoder { for r in 0..<R where a.keyPad[r] != 0 { zero(x + r * d, d) } }
         }
-        trace.append(("\(s.info.prefix).embeddings", x, R * d))
+        ws.trace.append(("\(s.info.prefix).embeddings", x, R * d))
         return x
     }
 
@@ -425,14 +512,16 @@ public final class TransformerModel {
         }
     }
 
-    func stackForward(_ s: StackModule, _ a: StackActivations, tokens: [Int32], batch B: Int, length T: Int, memory: FloatPtr?,
+    func stackForward(_ ws: Workspace, _ s: StackModule, _ a: StackActivations, tokens: [Int32], batch B: Int, length T: Int, memory: FloatPtr?,
                       memoryKeyPad: [UInt8]?, memoryLength S: Int, params: FloatPtr, ctx: OpContext, seed: UInt64) -> FloatPtr {
         let d = config.embedDim, R = B * T
-        var x = embed(s, a, tokens: tokens, batch: B, length: T, params: params, ctx: ctx, seed: seed)
+        var ctx = ctx
+        ctx.firstRow = ws.firstSentence * T
+        var x = embed(ws, s, a, tokens: tokens, batch: B, length: T, params: params, ctx: ctx, seed: seed)
         a.x0 = x
         a.keyPad.withUnsafeBufferPointer { kp in
             (memoryKeyPad ?? []).withUnsafeBufferPointer { mkp in
-                x = runLayers(s, a, x, rows: R, params: params, ctx: ctx) { sub, i, input in
+                x = runLayers(ws, s, a, x, rows: R, params: params, ctx: ctx) { sub, i, input in
                     let ai = attentionInputs(sub, a, batch: B, length: T, memory: memory, memoryKeyPad: mkp.baseAddress,
                                              memoryLength: S, ownKeyPad: kp.baseAddress!)
                     return sub.forward(x: input, inputs: ai, acts: a.sub[i], params: params, ctx: ctx, dropoutSeed: seed)
@@ -441,13 +530,13 @@ public final class TransformerModel {
         }
         a.finalHidden = x
         let out = runOps(s.outputOps, a.output, x, rows: R, width: d, params: params, ctx: ctx)
-        trace.append(("\(s.info.prefix) (output)", out, R * d))
+        ws.trace.append(("\(s.info.prefix) (output)", out, R * d))
         return out
     }
 
     /// Runs the layers of a stack (with DLCL-style history mixing when the method has a mixer), calling
     /// `body(sublayer, index, input)` for each sublayer; returns the last hidden state before the output ops.
-    func runLayers(_ s: StackModule, _ a: StackActivations, _ x0: FloatPtr, rows R: Int, params: FloatPtr, ctx: OpContext,
+    func runLayers(_ ws: Workspace, _ s: StackModule, _ a: StackActivations, _ x0: FloatPtr, rows R: Int, params: FloatPtr, ctx: OpContext,
                    _ body: (Sublayer, Int, FloatPtr) -> FloatPtr) -> FloatPtr {
         let d = config.embedDim, L = s.info.layers, per = s.sublayersPerLayer
         var x = x0
@@ -457,22 +546,22 @@ public final class TransformerModel {
             a.history.append(runOps(mixer.pushOps(index: 0), a.pushChains[0], x, rows: R, width: d, params: params, ctx: ctx))
         }
         for l in 0..<L {
-            if let mixer { x = mix(mixer, a, layer: l, rows: R, params: params, ctx: ctx) }
+            if let mixer { x = mix(ws, mixer, a, layer: l, rows: R, params: params, ctx: ctx) }
             for j in 0..<per {
                 let i = l * per + j
                 x = body(s.sublayers[i], i, x)
-                trace.append((s.sublayers[i].label + " (output)", x, R * d))
+                ws.trace.append((s.sublayers[i].label + " (output)", x, R * d))
             }
             if let mixer {
                 a.history.append(runOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], x, rows: R, width: d, params: params, ctx: ctx))
             }
         }
-        if let mixer { x = mix(mixer, a, layer: L, rows: R, params: params, ctx: ctx) }
+        if let mixer { x = mix(ws, mixer, a, layer: L, rows: R, params: params, ctx: ctx) }
         return x
     }
 
     /// z_l = Σ_{k≤l} W[l,k]·h_k, then the mixer's ops for layer l.
-    func mix(_ m: LayerHistoryMixer, _ a: StackActivations, layer l: Int, rows R: Int, params: FloatPtr, ctx: OpContext) -> FloatPtr {
+    func mix(_ ws: Workspace, _ m: LayerHistoryMixer, _ a: StackActivations, layer l: Int, rows R: Int, params: FloatPtr, ctx: OpContext) -> FloatPtr {
         let d = config.embedDim
         let z = a.mixed[l].ensure(R * d)
         zero(z, R * d)
@@ -481,41 +570,43 @@ public final class TransformerModel {
     }
 
     /// Backward of the mix for layer l: dH[k] += W[l,k]·dz, dW[l,k] += dz·h_k.
-    func mixBackward(_ m: LayerHistoryMixer, _ a: StackActivations, layer l: Int, dOut: FloatPtr, rows R: Int, params: FloatPtr,
+    func mixBackward(_ ws: Workspace, _ m: LayerHistoryMixer, _ a: StackActivations, layer l: Int, dOut: FloatPtr, rows R: Int, params: FloatPtr,
                      grads: FloatPtr, ctx: OpContext) {
         let d = config.embedDim
-        let dz = backOps(m.mixOps(index: l), a.mixChains[l], dy: dOut, rows: R, width: d, params: params, grads: grads, ctx: ctx, arena: stackArena)
+        let dz = backOps(m.mixOps(index: l), a.mixChains[l], dy: dOut, rows: R, width: d, params: params, grads: grads, ctx: ctx, arena: ws.stackArena)
         for k in 0...l {
             let w = m.weightOffset(layer: l, entry: k)
-            axpy(dHistory[k].ptr, params[w], dz, R * d)
+            axpy(ws.dHistory[k].ptr, params[w], dz, R * d)
             grads[w] += dot(dz, a.history[k], R * d)
         }
     }
 
-    func stackBackward(_ s: StackModule, _ a: StackActivations, dOut: FloatPtr, batch B: Int, length T: Int, memory: FloatPtr?,
+    func stackBackward(_ ws: Workspace, _ s: StackModule, _ a: StackActivations, dOut: FloatPtr, batch B: Int, length T: Int, memory: FloatPtr?,
                        memoryKeyPad: [UInt8]?, memoryLength S: Int, dMemory: FloatPtr?, tokens: [Int32], params: FloatPtr,
                        grads: FloatPtr, ctx: OpContext, seed: UInt64) {
         let d = config.embedDim, R = B * T
         let L = s.info.layers, per = s.sublayersPerLayer
-        stackArena.reset()
+        var ctx = ctx
+        ctx.firstRow = ws.firstSentence * T
+        ws.stackArena.reset()
         // dOut may alias streamA; copy the gradient wrt the final hidden state into streamB first.
-        var dy = streamB.ptr
-        let dHidden = backOps(s.outputOps, a.output, dy: dOut, rows: R, width: d, params: params, grads: grads, ctx: ctx, arena: stackArena)
+        var dy = ws.streamB.ptr
+        let dHidden = backOps(s.outputOps, a.output, dy: dOut, rows: R, width: d, params: params, grads: grads, ctx: ctx, arena: ws.stackArena)
         dy.update(from: dHidden, count: R * d)
-        var other = streamA.ptr
+        var other = ws.streamA.ptr
         let mixer = s.mixer
         if mixer != nil {
-            while dHistory.count <= L { dHistory.append(FloatBuffer()) }
-            for k in 0...L { zero(dHistory[k].ensure(R * d), R * d) }
+            while ws.dHistory.count <= L { ws.dHistory.append(FloatBuffer()) }
+            for k in 0...L { zero(ws.dHistory[k].ensure(R * d), R * d) }
         }
         a.keyPad.withUnsafeBufferPointer { kp in
             (memoryKeyPad ?? []).withUnsafeBufferPointer { mkp in
-                if let mixer { mixBackward(mixer, a, layer: L, dOut: dy, rows: R, params: params, grads: grads, ctx: ctx) }
+                if let mixer { mixBackward(ws, mixer, a, layer: L, dOut: dy, rows: R, params: params, grads: grads, ctx: ctx) }
                 for l in stride(from: L - 1, through: 0, by: -1) {
                     if let mixer {
-                        stackArena.reset()
-                        let g = backOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], dy: dHistory[l + 1].ptr, rows: R, width: d,
-                                        params: params, grads: grads, ctx: ctx, arena: stackArena)
+                        ws.stackArena.reset()
+                        let g = backOps(mixer.pushOps(index: l + 1), a.pushChains[l + 1], dy: ws.dHistory[l + 1].ptr, rows: R, width: d,
+                                        params: params, grads: grads, ctx: ctx, arena: ws.stackArena)
                         dy.update(from: g, count: R * d)
                     }
                     for j in stride(from: per - 1, through: 0, by: -1) {
@@ -523,25 +614,25 @@ public final class TransformerModel {
                         let ai = attentionInputs(sub, a, batch: B, length: T, memory: memory, memoryKeyPad: mkp.baseAddress,
                                                  memoryLength: S, ownKeyPad: kp.baseAddress!)
                         sub.backward(dy: dy, dx: other, inputs: ai, dMemory: dMemory, acts: a.sub[l * per + j], params: params,
-                                     grads: grads, ctx: ctx, dropoutSeed: seed, arena: arena)
+                                     grads: grads, ctx: ctx, dropoutSeed: seed, arena: ws.arena)
                         swap(&dy, &other)
                     }
                     if let mixer {
-                        stackArena.reset()
-                        mixBackward(mixer, a, layer: l, dOut: dy, rows: R, params: params, grads: grads, ctx: ctx)
+                        ws.stackArena.reset()
+                        mixBackward(ws, mixer, a, layer: l, dOut: dy, rows: R, params: params, grads: grads, ctx: ctx)
                     }
                 }
             }
         }
         if let mixer {
-            stackArena.reset()
-            let g = backOps(mixer.pushOps(index: 0), a.pushChains[0], dy: dHistory[0].ptr, rows: R, width: d, params: params,
-                            grads: grads, ctx: ctx, arena: stackArena)
+            ws.stackArena.reset()
+            let g = backOps(mixer.pushOps(index: 0), a.pushChains[0], dy: ws.dHistory[0].ptr, rows: R, width: d, params: params,
+                            grads: grads, ctx: ctx, arena: ws.stackArena)
             dy.update(from: g, count: R * d)
         }
         // Embedding backward: pad-row zeroing (encoder), dropout, token table, learned positions.
         if s.info.kind == .encoder { for r in 0..<R where a.keyPad[r] != 0 { zero(dy + r * d, d) } }
-        let site = DropoutSite(p: ctx.training ? config.dropout : 0, seed: seed, stream: s.embedStream)
+        let site = DropoutSite(p: ctx.training ? config.dropout : 0, seed: seed, stream: s.embedStream, offset: ctx.firstRow * d)
         let dEmb: FloatPtr
         if site.active {
             zero(other, R * d)
@@ -559,5 +650,44 @@ public final class TransformerModel {
                                   padIndex: config.padIndex)
             }
         }
+    }
+}
+
+/// A batch shard: its sentences (a sub-batch), where they start in the whole batch, and the workspace it runs in.
+struct BatchShard {
+    let ws: Workspace
+    let batch: TokenBatch
+    let firstSentence: Int
+}
+
+/// Buffers of one batch shard (or of the whole batch): activations of both stacks, streams, scratch, arenas,
+/// logits, per-row losses, the non-finite trace, and (for shards after the first) a gradient buffer.
+final class Workspace {
+    let encAct: StackActivations?
+    let decAct: StackActivations?
+    let arena = Arena(), stackArena = Arena()
+    let streamA = FloatBuffer(), streamB = FloatBuffer(), dMemory = FloatBuffer(), opScratch = FloatBuffer()
+    let logitsBuf = FloatBuffer(), dlogitsBuf = FloatBuffer(), rowLoss = FloatBuffer(), rowNll = FloatBuffer()
+    let shardGradients = FloatBuffer()
+    var dHistory: [FloatBuffer] = []
+    /// (tensor label, pointer, count) of activations in forward order, for NonFiniteError reports.
+    var trace: [(String, FloatPtr, Int)] = []
+    var logitRows = 0
+    /// Set by forward for backward.
+    var firstSentence = 0, training = false, backward = false, seed: UInt64 = 0
+    var features: FloatPtr? = nil, memory: FloatPtr? = nil
+    init(encoder: StackModule?, decoder: StackModule?) {
+        encAct = encoder.map { StackActivations($0) }
+        decAct = decoder.map { StackActivations($0) }
+    }
+}
+
+extension TokenBatch {
+    /// The sentences `r` of this batch as a batch of their own.
+    func sentences(_ r: Range<Int>, sourceLength S: Int, targetLength T: Int) -> TokenBatch {
+        func rows(_ a: [Int32], _ len: Int) -> [Int32] { len == 0 || a.isEmpty ? [] : Array(a[(r.lowerBound * len)..<(r.upperBound * len)]) }
+        return TokenBatch(batchSize: r.count, sourceLength: sourceLength, targetLength: targetLength,
+                          source: rows(source, sourceLength), prevOutput: rows(prevOutput, targetLength),
+                          target: rows(target, T))
     }
 }

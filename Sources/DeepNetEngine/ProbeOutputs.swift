@@ -6,7 +6,7 @@ extension TransformerModel {
     /// input of `output_projection`, i.e. the model output before the softmax projection), row-major
     /// [batch·length, embedDim], pads included, plus each stack's pad mask (1 = pad position).
     public func probeFinalHiddenStates(_ batch: TokenBatch) throws -> [StackKind: (hidden: [Float], pad: [UInt8])] {
-        _ = try forward(batch)
+        _ = try forwardWholeBatch(batch)
         var out: [StackKind: (hidden: [Float], pad: [UInt8])] = [:]
         let d = config.embedDim
         if encoder != nil, let p = TrainingProbes.stackOutput(self, .encoder) {

@@ -99,7 +99,7 @@ public final class TrainingProbes {
                 }
             }
         } else if options.modelUpdate {
-            _ = try model.forward(probeBatch)
+            _ = try model.forwardWholeBatch(probeBatch)
             for (kind, rows) in stackRows(model) {
                 guard let p = Self.stackOutput(model, kind) else { continue }
                 initialOutputs[kind] = Array(UnsafeBufferPointer(start: p, count: rows * model.config.embedDim))
@@ -122,7 +122,7 @@ public final class TrainingProbes {
             rec.totalGradNorm = gradientNorms(model, into: &stacks)
         }
         if options.needsForward {
-            _ = try model.forward(probeBatch)
+            _ = try model.forwardWholeBatch(probeBatch)
             let rowsBy = stackRows(model)
             for (kind, rows) in rowsBy {
                 let pad = Self.padMask(model, kind)

@@ -110,7 +110,8 @@ final class Sublayer {
             let probs = acts.probs.ensure(ai.batch * info.heads * ai.queries * ai.keys)
             let cb = acts.ctx.ensure(R * d)
             attentionForward(ctx: cb, probs: probs, q: qb, k: kb, v: vb, shape: shape, keyPad: ai.keyPad,
-                             dropout: DropoutSite(p: training ? attentionDropout : 0, seed: dropoutSeed, stream: streamBase))
+                             dropout: DropoutSite(p: training ? attentionDropout : 0, seed: dropoutSeed, stream: streamBase,
+                                                 offset: ctx.firstRow * info.heads * ai.keys))
             let c = runChain(.attentionContext, cb, rows: R, width: d, acts: acts, params: params, ctx: ctx)
             acts.c = c
             linearForward(branch, c, params + o.weight, o.bias.map { params + $0 }, rows: R, inDim: d, outDim: d)
@@ -129,7 +130,8 @@ final class Sublayer {
         acts.a2 = a2
         let g = acts.g.ensure(R * f)
         activationForward(g, a2, count: R * f, kind: activation,
-                          dropout: DropoutSite(p: ctx.training ? activationDropout : 0, seed: dropoutSeed, stream: streamBase + 1))
+                          dropout: DropoutSite(p: ctx.training ? activationDropout : 0, seed: dropoutSeed, stream: streamBase + 1,
+                                               offset: ctx.firstRow * info.ffnDim))
         let g2 = runChain(.ffnHidden, g, rows: R, width: f, acts: acts, params: params, ctx: ctx)
         acts.g2 = g2
         linearForward(branch, g2, params + fc2.weight, fc2.bias.map { params + $0 }, rows: R, inDim: f, outDim: d)
@@ -140,7 +142,7 @@ final class Sublayer {
         let d = info.embedDim, training = ctx.training
         let bo = runChain(.branchOutput, branch, rows: R, width: d, acts: acts, params: params, ctx: ctx)
         acts.bo = bo
-        let site = DropoutSite(p: training ? dropout : 0, seed: dropoutSeed, stream: streamBase + 2)
+        let site = DropoutSite(p: training ? dropout : 0, seed: dropoutSeed, stream: streamBase + 2, offset: ctx.firstRow * d)
         var h = bo
         if site.active { h = acts.hDrop.ensure(R * d); dropoutForward(h, bo, count: R * d, site: site) }
         acts.h = h
@@ -227,7 +229,7 @@ final class Sublayer {
         zero(dx, R * d)
         let dH = arena.alloc(R * d)
         combine.backward(dout: dComb, x: acts.x!, h: acts.h!, dx: dx, dh: dH, rows: R, width: d, params: params, grads: grads, context: ctx)
-        let site = DropoutSite(p: training ? dropout : 0, seed: dropoutSeed, stream: streamBase + 2)
+        let site = DropoutSite(p: training ? dropout : 0, seed: dropoutSeed, stream: streamBase + 2, offset: ctx.firstRow * d)
         var dBO = dH
         if site.active { dBO = arena.alloc(R * d); dropoutBackward(dinp: dBO, dout: dH, count: R * d, site: site) }
         let dBranch = backChain(.branchOutput, dy: dBO, rows: R, width: d, acts: acts, params: params, grads: grads, ctx: ctx, arena: arena)
@@ -243,7 +245,8 @@ final class Sublayer {
             let shape = AttentionShape(batch: ai.batch, queries: ai.queries, keys: ai.keys, dim: d, heads: info.heads,
                                        causalOffset: ai.causal ? ai.keys - ai.queries : nil)
             attentionBackward(dq: dQ, dk: dK, dv: dV, dctx: dCtx, probs: acts.probs.ptr, q: acts.q.ptr, k: acts.k.ptr, v: acts.v.ptr,
-                              shape: shape, dropout: DropoutSite(p: training ? attentionDropout : 0, seed: dropoutSeed, stream: streamBase))
+                              shape: shape, dropout: DropoutSite(p: training ? attentionDropout : 0, seed: dropoutSeed, stream: streamBase,
+                                                 offset: ctx.firstRow * info.heads * ai.keys))
             let scaling = 1 / Float(d / info.heads).squareRoot()
             Parallel.forRanges(R * d, grain: 16384) { r in for i in r { dQ[i] *= scaling } }
             linearBackward(dinp: dU, dweight: grads + q.weight, dbias: q.bias.map { grads + $0 }, dout: dQ, inp: acts.u!,
@@ -262,7 +265,8 @@ final class Sublayer {
             let dG = backChain(.ffnHidden, dy: dG2, rows: R, width: f, acts: acts, params: params, grads: grads, ctx: ctx, arena: arena)
             let dA2 = arena.alloc(R * f)
             activationBackward(dpre: dA2, dout: dG, pre: acts.a2!, count: R * f, kind: activation,
-                               dropout: DropoutSite(p: training ? activationDropout : 0, seed: dropoutSeed, stream: streamBase + 1))
+                               dropout: DropoutSite(p: training ? activationDropout : 0, seed: dropoutSeed, stream: streamBase + 1,
+                                                   offset: ctx.firstRow * f))
             let dA = backChain(.ffnPreActivation, dy: dA2, rows: R, width: f, acts: acts, params: params, grads: grads, ctx: ctx, arena: arena)
             linearBackward(dinp: dU, dweight: grads + fc1.weight, dbias: fc1.bias.map { grads + $0 }, dout: dA, inp: acts.u!,
                            weight: params + fc1.weight, rows: R, inDim: d, outDim: f)

@@ -74,6 +74,8 @@ public final class Admin: ResidualMethod {
         profiling = profileEnabled && training && !profiled
         if profiling { ratio = [:]; profile = [] }
     }
+    /// The profiling forward measures variances over the whole batch.
+    public var needsWholeBatch: Bool { profiling }
     public func didRunForward(training: Bool) {
         if profiling { profiled = true; profiling = false }
     }

@@ -90,7 +90,10 @@ public enum RunAdmission {
             w.parameterCopies += 4     // centre, 2 directions, θ
             w.evaluatorModels = 1      // EngineLandscapeEvaluator runs its own copy of the model
         }
-        if ms.contains(.modelUpdate) || ms.contains(.gradientNormPerLayer) || ms.contains(.lnInputNorm) { w.parameterCopies += 1 }
+        if ms.contains(.modelUpdate) || ms.contains(.gradientNormPerLayer) || ms.contains(.lnInputNorm) {
+            w.parameterCopies += 1
+            w.wholeBatchForward = true    // the probes read the activations of a whole-batch forward
+        }
         if c.task == .translation && c.decode.beam > 0, let l = lengths, l.testSentences > 0 {
             let src = min(l.maxTestSource, decoderSourceLimit(mc)) + 1
             w.decode = DecodeShape(sentences: min(decodeChunk, l.testSentences), beam: c.decode.beam, sourceLength: src,
