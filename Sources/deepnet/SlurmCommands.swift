@@ -111,7 +111,7 @@ extension HarnessRun {
         }
         var args = all ? ["--all"] : exps.map(\.id)
         args += ["--results", store.root.path, "--out", out, "--profile", profile.rawValue]
-        var report = try HarnessReport.parse(args)
+        let report = try HarnessReport.parse(args)
         try report.run()
         if s.failed > 0 || s.refused > 0 { throw ExitCode(1) }
     }
