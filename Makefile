@@ -19,7 +19,7 @@ SMOKE_RESULTS := results/smoke
 SMOKE_REPORTS := reports/smoke
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test unit-tests smoke reports bench bench-vs-torch data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
+.PHONY: help deps build test unit-tests smoke slurm-test reports bench bench-vs-torch data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
 
 ## help: list the targets (default)
 help:
@@ -66,6 +66,10 @@ $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS): build
 
 # Tables VII-IX are one experiment in the registry (`table7`).
 table8 table9: table7
+
+## slurm-test: the Slurm executor against a real one-node Slurm on this machine (root; installs slurm-wlm and munge if missing; not in CI)
+slurm-test: build
+	bash scripts/slurm_test.sh
 
 ## reports: render every reports/<id>.md and reports/README.md from the results in results/
 reports: build

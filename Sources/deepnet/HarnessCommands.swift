@@ -70,10 +70,13 @@ struct HarnessRun: ParsableCommand {
     @Option(help: "Results folder (default results/<profile>).") var results: String?
     @Flag(help: "Refuse instead of waiting when another runner holds the results folder.") var noWait = false
     @Flag(help: "Run in this process instead of worker processes (no crash isolation).") var inProcess = false
+    @Option(help: "local: worker processes on this machine; slurm: one Slurm job array, one task per run (SlurmCommands.swift).") var executor: ExecutorKind = .local
+    @OptionGroup(title: "Slurm (--executor slurm)") var slurm: SlurmFlags
 
     func validate() throws {
         guard (1...64).contains(jobs) else { throw ValidationError("invalid value \(jobs) for '--jobs': allowed 1...64") }
         try requireNonEmptyPath(results, flag: "results")
+        try slurm.validate(executor: executor)
     }
 
     func run() throws {
@@ -87,8 +90,13 @@ struct HarnessRun: ParsableCommand {
         opts.worker = inProcess ? .inProcess : .subprocess(selfExecutable())
         opts.lockMode = noWait ? .fail : .wait
         let runner = Runner(store: store, environment: .fromProcess(), options: opts)
-        if dryRun { print(try runner.dryRun(exps, profile: profile), terminator: ""); return }
+        if dryRun {
+            print(try runner.dryRun(exps, profile: profile), terminator: "")
+            if executor == .slurm { print(try slurmDryRunSummary(runner, exps), terminator: "") }
+            return
+        }
         do {
+            if executor == .slurm { try runOnSlurm(exps, store: ResultStore(root: absolutePath(store.root.path)), options: opts); return }
             let s = try runner.run(exps, profile: profile)
             FileHandle.standardError.write(Data("\(s)\n".utf8))
             if s.failed > 0 || s.refused > 0 { throw ExitCode(1) }
@@ -106,6 +114,7 @@ struct HarnessRunOne: ParsableCommand {
     @Argument(help: "Path of the run spec (JSON).") var spec: String
 
     func run() throws {
+        if SlurmTask.isTask { try runSlurmTask(specPath: spec); return }
         let data = try Data(contentsOf: URL(fileURLWithPath: spec))
         let s = try JSONValue.parse(data).decode(RunSpec.self)
         setvbuf(stdout, nil, _IOLBF, 0)

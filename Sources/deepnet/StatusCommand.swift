@@ -1,5 +1,7 @@
 // `deepnet status`: what a results folder holds, run by run — finished (ok/diverged), failed (with its message),
-// interrupted (a checkpoint waits in .work, with its step), or not started — per experiment from its index.
+// interrupted (a checkpoint waits in .work, with its step), or not started — per experiment from its index; runs
+// submitted with `--executor slurm` also show as queued or running (step, loss, ETA) via SlurmStatusView, and a
+// worker executing a run here shows as running.
 // `--porcelain` prints "<run id> <state>" lines for scripts (scripts/kill_test.sh).
 import ArgumentParser
 import DeepNetEngine
@@ -10,7 +12,7 @@ import HDF5Store
 
 struct HarnessStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show which runs of a results folder are finished, failed, interrupted or not started.")
+        commandName: "status", abstract: "Show which runs of a results folder are finished, failed, interrupted, queued, running or not started.")
     @Argument(help: "Experiment ids (default: every experiment with an index in the folder).") var ids: [String] = []
     @Option(help: "Results folder.") var results = "results/reduced"
     @Flag(help: "One '<run id> <state>' line per run file and interrupted run, nothing else.") var porcelain = false
@@ -43,12 +45,16 @@ struct HarnessStatus: ParsableCommand {
 
     func run() throws {
         let store = ResultStore(root: URL(fileURLWithPath: results))
+        // Runs submitted with --executor slurm: queued/running from squeue, failed with the task's log.
+        let slurm = SlurmStatusView(store: store)
+        defer { if let why = slurm.queueProblem, !porcelain { print("note: \(why)") } }
         if porcelain {
             var ids = Set(store.runFileIDs())
             for n in (try? FileManager.default.contentsOfDirectory(atPath: store.workDir.path)) ?? [] where !n.hasPrefix(".") && !n.hasSuffix(".lock") {
                 ids.insert(n)
             }
-            for id in ids.sorted() { print("\(id) \(Self.state(id, store).0)") }
+            ids.formUnion(slurm.claimedRunIDs)
+            for id in ids.sorted() { print("\(id) \(slurm.describe(id, base: Self.state(id, store)).0)") }
             return
         }
         let registry = try registryOrExit()
@@ -59,7 +65,7 @@ struct HarnessStatus: ParsableCommand {
             var counts: [String: Int] = [:]
             var lines: [String] = []
             for en in r.entries {
-                let (s, detail) = Self.state(en.runID, store)
+                let (s, detail) = slurm.describe(en.runID, base: Self.state(en.runID, store))
                 counts[s.hasPrefix("interrupted") ? "interrupted" : s, default: 0] += 1
                 lines.append("  \(en.runID.prefix(12))  \(en.coordinates.shortLabel.padding(toLength: 34, withPad: " ", startingAt: 0)) \(s)\(detail.map { " (\($0))" } ?? "")")
             }

@@ -264,8 +264,15 @@ final class TrainingSession {
                 executor.log(String(format: "step %d train loss %.4f valid nll %.4f lr %.3g |g| %.3g", step, stats.loss, vl, stats.lr, stats.gradNorm))
                 if !vl.isFinite { return (step, "non-finite validation loss") }
             }
-            if c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps {
+            // A stop request (SIGUSR1/SIGTERM in a Slurm task, SlurmTask.swift) checkpoints at this step boundary
+            // and stops without a result; the requeued task resumes from here.
+            let stopRequested = StopRequest.isRequested && step < c.training.steps
+            if (c.training.checkpointEvery > 0 && step % c.training.checkpointEvery == 0 && step < c.training.steps) || stopRequested {
                 try saveCheckpoint(step: step, wall: priorWall + Date().timeIntervalSince(t0))
+                if stopRequested {
+                    executor.log("stopped at step \(step) by signal \(StopRequest.receivedSignal ?? 0); checkpoint written")
+                    throw RunExecutor.Interrupted()
+                }
             }
             executor.progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
         }
