@@ -20,6 +20,8 @@ final class CostCalibrationTests: XCTestCase {
         XCTAssertEqual(fit.secondsPerRun["b"]!, 40, accuracy: 1e-6)
         // An unseen data set is charged the largest fixed cost.
         XCTAssertEqual(fit.seconds([0, 0, 0, 0, 0], dataset: "new"), 40, accuracy: 1e-6)
+        // The synthetic task is generated in memory: no fixed cost unless one was fitted for it.
+        XCTAssertEqual(fit.seconds([0, 0, 0, 0, 0], dataset: "synthetic"), 0)
     }
 
     func testTooFewRunsAndBadFilesAreErrors() throws {

@@ -10,7 +10,7 @@ import Foundation
 /// F_pca: the same for landscapes along a trajectory (PCA); F_dec: beam-search FLOPs. c₀ = 1/(GEMM rate); c₁ a
 /// per-layer overhead that dominates thin models (LayerNorm, softmax, attention loops); decoding is charged per layer
 /// and decoded token (a beam-search step is all overhead at these widths); s the cost of starting a run, which is
-/// mostly reading the data set and learning its BPE, so it is fitted per data set (an unseen one gets the largest).
+/// mostly reading the data set and learning its BPE, so it is fitted per data set (`fixedSeconds`).
 public struct CostCalibration: Codable, Sendable, Equatable {
     public var coefficients: [Double]
     public var secondsPerRun: [String: Double]
@@ -23,7 +23,13 @@ public struct CostCalibration: Codable, Sendable, Equatable {
     public var gemmFLOPsPerSecond: Double { 1 / coefficients[0] }
     public var overheadParametersPerLayer: Double { coefficients[1] / coefficients[0] }
     public func seconds(_ features: [Double], dataset: String) -> Double {
-        zip(coefficients, features).reduce(0) { $0 + $1.0 * $1.1 } + (secondsPerRun[dataset] ?? secondsPerRun.values.max() ?? 0)
+        zip(coefficients, features).reduce(0) { $0 + $1.0 * $1.1 } + fixedSeconds(dataset)
+    }
+    /// The fixed cost of a run on `dataset`: fitted, else 0 for the synthetic task (generated in memory, no BPE),
+    /// else the largest fitted one (an unseen corpus is read and its BPE learned).
+    public func fixedSeconds(_ dataset: String) -> Double {
+        if let s = secondsPerRun[dataset] { return s }
+        return dataset == "synthetic" ? 0 : secondsPerRun.values.max() ?? 0
     }
 
     /// File name of a stored calibration inside a results folder.
