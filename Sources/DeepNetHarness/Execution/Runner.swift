@@ -55,6 +55,24 @@ public final class Runner {
     func say(_ s: String) { options.output(s + "\n") }
 
     /// The runs of each experiment (empty for experiments the profile cannot run).
+    /// The plans of `experiments` that can run at `profile`, each with its experiment index written (what `deepnet
+    /// status` and `deepnet report` read); an experiment that cannot run is reported through `say` and left out. The
+    /// local runner and the Slurm executor both start here.
+    public func indexedRunnablePlans(_ experiments: [Experiment], profile: Profile,
+                                     say: (String) -> Void) throws -> [(Experiment, [PlannedRun])] {
+        var out: [(Experiment, [PlannedRun])] = []
+        for (e, runs) in try plan(experiments, profile: profile) {
+            if let why = e.plan(profile).notRunReason {
+                say("\(e.id): not runnable at profile \(profile.rawValue): \(why)")
+                continue
+            }
+            let grid = e.plan(profile).grid!
+            try store.writeIndex(experiment: e.id, profile: profile, axes: grid.axes.map(\.name), base: grid.base, runs: runs)
+            out.append((e, runs))
+        }
+        return out
+    }
+
     public func plan(_ experiments: [Experiment], profile: Profile) throws -> [(Experiment, [PlannedRun])] {
         try experiments.map { ($0, try Expansion.expand($0, profile: profile, environment: environment)) }
     }
@@ -103,7 +121,7 @@ public final class Runner {
         defer { lock.release() }
         if !lock.readOnly { removeStaleTemporaryFiles() }
         var summary = RunnerSummary()
-        let plans = try plan(experiments, profile: profile)
+        let plans = try indexedRunnablePlans(experiments, profile: profile, say: say)
         var todo: [PlannedRun] = []
         var seen = Set<String>()
         // Admission at planning time (a lower bound, RunAdmission.checkPlanned): a run that cannot fit whatever its
@@ -117,13 +135,7 @@ public final class Runner {
                 return true   // an invalid configuration is the executor's to report (as a failed run)
             }
         }
-        for (e, runs) in plans {
-            if let why = e.plan(profile).notRunReason {
-                say("\(e.id): not runnable at profile \(profile.rawValue): \(why)")
-                continue
-            }
-            let grid = e.plan(profile).grid!
-            try store.writeIndex(experiment: e.id, profile: profile, axes: grid.axes.map(\.name), base: grid.base, runs: runs)
+        for (_, runs) in plans {
             summary.planned += runs.count
             for r in runs where seen.insert(r.runID).inserted {
                 summary.unique += 1

@@ -132,14 +132,8 @@ public final class SlurmExecutor {
         var sub = SlurmSubmission()
         var candidates: [PlannedRun] = []
         var seen = Set<String>()
-        let plans = try Runner(store: store, environment: environment).plan(experiments, profile: profile)
-        for (e, runs) in plans {
-            if let why = e.plan(profile).notRunReason {
-                say("\(e.id): not runnable at profile \(profile.rawValue): \(why)")
-                continue
-            }
-            let grid = e.plan(profile).grid!
-            try store.writeIndex(experiment: e.id, profile: profile, axes: grid.axes.map(\.name), base: grid.base, runs: runs)
+        let plans = try Runner(store: store, environment: environment).indexedRunnablePlans(experiments, profile: profile, say: say)
+        for (_, runs) in plans {
             for r in runs where seen.insert(r.runID).inserted {
                 sub.unique += 1
                 // Same rule as the local runner: ok/diverged results are final, failed ones and unreadable files are
