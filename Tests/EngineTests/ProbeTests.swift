@@ -184,4 +184,110 @@ final class ProbeTests: XCTestCase {
         g.close()
         XCTAssertEqual(back, r)
     }
+
+    // MARK: - model update before the last LayerNorm
+
+    /// Per non-pad row: mean of ‖b_r − a_r‖₂ and the Frobenius norm (the probes' normalisation).
+    func updateNorms(_ a: [Float], _ b: [Float], pad: [UInt8], d: Int) -> (mean: Double, frobenius: Double, rows: Int) {
+        var sum = 0.0, sq = 0.0, n = 0
+        for row in 0..<pad.count where pad[row] == 0 {
+            var s = 0.0
+            for j in 0..<d { let x = Double(b[row * d + j]) - Double(a[row * d + j]); s += x * x }
+            sum += s.squareRoot(); sq += s; n += 1
+        }
+        return (n > 0 ? sum / Double(n) : 0, sq.squareRoot(), n)
+    }
+
+    /// F_pre is the input of the last LayerNorm: LN(F_pre) with that LayerNorm's (trained) gain and bias is F, and
+    /// the recorded pre-LN update equals a direct recomputation on fresh models holding θ_0 and θ_6.
+    func testPreLNModelUpdateIsTheInputOfTheLastLayerNorm() throws {
+        let cases: [(method: String, lastLN: String)] = [
+            ("pre-ln", "decoder.layer_norm"), ("post-ln", "decoder.layers.2.final_layer_norm"),
+            ("deepnorm", "decoder.layers.2.final_layer_norm"), ("post-ln-init", "decoder.layers.2.final_layer_norm"),
+            ("admin", "decoder.layers.2.final_layer_norm"), ("dlcl", "decoder.layer_norm"), ("sub-ln", "decoder.layer_norm"),
+        ]
+        for (method, lastLN) in cases {
+            let cfg = config(method: method, layers: 3)
+            let d = cfg.embedDim
+            let model = try TransformerModel(config: cfg, seed: 11)
+            let probe = batch(seed: 999, b: 3, s: 9, t: 8)
+            let trainer = Trainer(model: model, optimizer: optimizer(), seed: 5)
+            _ = try trainer.step(batch(seed: 50))   // Admin profiles on its first training batch
+            let probes = try TrainingProbes(model: model, probeBatch: probe, options: ProbeOptions(every: 1))
+            let r0 = try probes.record(step: 1, model: model)
+            XCTAssertEqual(r0.modelUpdatePreLN, 0, method)
+            let theta0 = model.parameters.values
+            for k in 0..<6 { _ = try trainer.step(batch(seed: UInt64(k))) }
+            let r = try probes.record(step: 7, model: model)
+            let fresh0 = try TransformerModel(config: cfg, seed: 77), fresh6 = try TransformerModel(config: cfg, seed: 78)
+            fresh0.parameters.values = theta0
+            fresh6.parameters.values = model.parameters.values
+            let pre0 = try fresh0.probePreNormHiddenStates(probe)[.decoder]!
+            let pre6 = try fresh6.probePreNormHiddenStates(probe)[.decoder]!
+            let f6 = try fresh6.probeFinalHiddenStates(probe)[.decoder]!
+            XCTAssertEqual(pre0.pad, f6.pad)
+            // F = LN(F_pre), LayerNorm ε = 1e-5 with biased variance, the trained gain and bias of `lastLN`
+            let gamma = try XCTUnwrap(fresh6.parameters.tensor(lastLN + ".weight"), method)
+            let beta = try XCTUnwrap(fresh6.parameters.tensor(lastLN + ".bias"), method)
+            XCTAssertTrue(gamma.contains { $0 != 1 }, "\(method): \(lastLN) has not trained")
+            var worst = 0.0
+            for row in 0..<f6.pad.count {
+                let x = (0..<d).map { Double(pre6.hidden[row * d + $0]) }
+                let mu = x.reduce(0, +) / Double(d)
+                let varr = x.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(d)
+                for j in 0..<d {
+                    let y = Double(gamma[j]) * (x[j] - mu) / (varr + 1e-5).squareRoot() + Double(beta[j])
+                    worst = max(worst, abs(y - Double(f6.hidden[row * d + j])))
+                }
+            }
+            XCTAssertLessThan(worst, 1e-4, "\(method): LN(F_pre) is not F")
+            let u = updateNorms(pre0.hidden, pre6.hidden, pad: pre0.pad, d: d)
+            let dec = try XCTUnwrap(r.decoder)
+            XCTAssertEqual(try XCTUnwrap(r.modelUpdatePreLN, method), dec.preLNOutputUpdate!)
+            XCTAssertEqual(dec.preLNOutputUpdate!, u.mean, accuracy: 1e-9 * max(1, u.mean), method)
+            XCTAssertEqual(dec.preLNOutputUpdateFrobenius!, u.frobenius, accuracy: 1e-9 * max(1, u.frobenius), method)
+            XCTAssertGreaterThan(u.mean, 0, method)
+            XCTAssertNotEqual(dec.preLNOutputUpdate, dec.outputUpdate, "\(method): the pre-LN update is the post-LN one")
+        }
+    }
+
+    /// Post-LN: F is a LayerNorm output (gain 1, bias 0 at init), so ‖F_t‖ ≤ √d and ‖ΔF‖ ≤ 2√(d·tokens) whatever θ
+    /// does; F_pre is not bounded. A top-layer FFN blown up ×1000 shows both.
+    func testPostLNPreLNUpdateIsNotBoundedByTheLayerNorm() throws {
+        let cfg = config(method: "post-ln", layers: 3)
+        let d = Double(cfg.embedDim)
+        let model = try TransformerModel(config: cfg, seed: 12)
+        let probe = batch(seed: 998)
+        let probes = try TrainingProbes(model: model, probeBatch: probe, options: ProbeOptions(gradientNorms: false, every: 1))
+        for name in ["decoder.layers.2.ffn.fc2.weight", "decoder.layers.2.ffn.fc2.bias"] {
+            let blownUp = model.parameters.tensor(name)!.map { $0 * 1000 }
+            try model.parameters.setTensor(name, blownUp)
+        }
+        let r = try probes.record(step: 1, model: model)
+        let dec = try XCTUnwrap(r.decoder)
+        let tokens = Double(try model.probeFinalHiddenStates(probe)[.decoder]!.pad.filter { $0 == 0 }.count)
+        XCTAssertLessThanOrEqual(dec.outputUpdate!, 2 * d.squareRoot() * (1 + 1e-6))
+        XCTAssertLessThanOrEqual(dec.outputUpdateFrobenius!, 2 * (d * tokens).squareRoot() * (1 + 1e-6))
+        XCTAssertGreaterThan(dec.preLNOutputUpdate!, 10 * 2 * d.squareRoot())
+        XCTAssertGreaterThan(dec.preLNOutputUpdateFrobenius!, 10 * 2 * (d * tokens).squareRoot())
+        XCTAssertEqual(r.modelUpdatePreLN, dec.preLNOutputUpdate)
+    }
+
+    /// Without a LayerNorm on the output path F_pre is F: the two updates are the same numbers, bit for bit.
+    func testPreLNModelUpdateEqualsModelUpdateWithoutLayerNorm() throws {
+        for method in ["rezero", "t-fixup", "r-fixup"] {
+            let cfg = config(method: method, layers: 2)
+            let model = try TransformerModel(config: cfg, seed: 13)
+            let probes = try TrainingProbes(model: model, probeBatch: batch(seed: 997), options: ProbeOptions(gradientNorms: false, every: 1))
+            let trainer = Trainer(model: model, optimizer: optimizer(), seed: 2)
+            for k in 0..<4 { _ = try trainer.step(batch(seed: UInt64(200 + k))) }
+            let r = try probes.record(step: 4, model: model)
+            XCTAssertGreaterThan(try XCTUnwrap(r.modelUpdate, method), 0, method)
+            XCTAssertEqual(r.modelUpdatePreLN, r.modelUpdate, method)
+            for st in [r.encoder!, r.decoder!] {
+                XCTAssertEqual(st.preLNOutputUpdate, st.outputUpdate, "\(method) \(st.stack)")
+                XCTAssertEqual(st.preLNOutputUpdateFrobenius, st.outputUpdateFrobenius, "\(method) \(st.stack)")
+            }
+        }
+    }
 }

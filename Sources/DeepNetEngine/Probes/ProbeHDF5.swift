@@ -1,8 +1,9 @@
 // Probes: one ProbeRecord as an HDF5 group (for use outside the harness's run files, which store whole series
 // through `ProbeSeries.diagnostics` instead). Layout:
-//   <group> attributes: step, total_grad_norm, model_update, parameter_distance (NaN when absent)
+//   <group> attributes: step, total_grad_norm, model_update, model_update_pre_ln, parameter_distance (NaN when absent)
 //   <group>/<stack>/layer_grad_norm [L]; <stack>/<self_attn|encoder_attn|ffn>_grad_norm [L];
-//   <group>/<stack>/ln_input_norm [K] (attribute names); attributes output_update, output_update_frobenius
+//   <group>/<stack>/ln_input_norm [K] (attribute names); attributes output_update, output_update_frobenius,
+//   output_update_pre_ln, output_update_pre_ln_frobenius (absent in files written before they existed: read as nil)
 import HDF5Store
 
 extension ProbeRecord {
@@ -11,6 +12,7 @@ extension ProbeRecord {
         try file.setAttribute("step", step, on: group)
         try file.setAttribute("total_grad_norm", totalGradNorm, on: group)
         try file.setAttribute("model_update", modelUpdate ?? .nan, on: group)
+        try file.setAttribute("model_update_pre_ln", modelUpdatePreLN ?? .nan, on: group)
         try file.setAttribute("parameter_distance", parameterDistance ?? .nan, on: group)
         for s in [encoder, decoder].compactMap({ $0 }) {
             let g = "\(group)/\(s.stack)"
@@ -25,6 +27,8 @@ extension ProbeRecord {
             }
             try file.setAttribute("output_update", s.outputUpdate ?? .nan, on: g)
             try file.setAttribute("output_update_frobenius", s.outputUpdateFrobenius ?? .nan, on: g)
+            try file.setAttribute("output_update_pre_ln", s.preLNOutputUpdate ?? .nan, on: g)
+            try file.setAttribute("output_update_pre_ln_frobenius", s.preLNOutputUpdateFrobenius ?? .nan, on: g)
         }
     }
 
@@ -33,7 +37,8 @@ extension ProbeRecord {
         var r = ProbeRecord(step: try file.intAttribute("step", on: group) ?? 0,
                             totalGradNorm: try file.doubleAttribute("total_grad_norm", on: group) ?? 0,
                             modelUpdate: opt(try file.doubleAttribute("model_update", on: group)),
-                            parameterDistance: opt(try file.doubleAttribute("parameter_distance", on: group)))
+                            parameterDistance: opt(try file.doubleAttribute("parameter_distance", on: group)),
+                            modelUpdatePreLN: opt(try file.doubleAttribute("model_update_pre_ln", on: group)))
         for name in ["encoder", "decoder"] {
             let g = "\(group)/\(name)"
             guard file.exists(g) else { continue }
@@ -48,6 +53,8 @@ extension ProbeRecord {
             }
             s.outputUpdate = opt(try file.doubleAttribute("output_update", on: g))
             s.outputUpdateFrobenius = opt(try file.doubleAttribute("output_update_frobenius", on: g))
+            s.preLNOutputUpdate = opt(try file.doubleAttribute("output_update_pre_ln", on: g))
+            s.preLNOutputUpdateFrobenius = opt(try file.doubleAttribute("output_update_pre_ln_frobenius", on: g))
             if name == "encoder" { r.encoder = s } else { r.decoder = s }
         }
         return r

@@ -20,6 +20,25 @@ extension TransformerModel {
         return out
     }
 
+    /// As `probeFinalHiddenStates`, but each stack's F_pre: the input of the last LayerNorm its output passes through
+    /// (the top sublayer's x + f(x) for Post-LN-like methods, the input of the final `layer_norm` for Pre-LN-like
+    /// ones; the final hidden states themselves for methods without a LayerNorm there). What the model-update probe's
+    /// pre-LN measurement (`preLNOutputUpdate`) compares.
+    public func probePreNormHiddenStates(_ batch: TokenBatch) throws -> [StackKind: (hidden: [Float], pad: [UInt8])] {
+        _ = try forwardWholeBatch(batch)
+        var out: [StackKind: (hidden: [Float], pad: [UInt8])] = [:]
+        let d = config.embedDim
+        if encoder != nil, let p = TrainingProbes.preNormOutput(self, .encoder) {
+            let rows = batch.batchSize * batch.sourceLength
+            out[.encoder] = (Array(UnsafeBufferPointer(start: p, count: rows * d)), TrainingProbes.padMask(self, .encoder))
+        }
+        if decoder != nil, let p = TrainingProbes.preNormOutput(self, .decoder) {
+            let rows = batch.batchSize * batch.targetLength
+            out[.decoder] = (Array(UnsafeBufferPointer(start: p, count: rows * d)), TrainingProbes.padMask(self, .decoder))
+        }
+        return out
+    }
+
     /// The method's residual scale α per stack ("encoder.alpha"/"decoder.alpha" in its constants; 1 when the
     /// method has none, as for Post-LN and Pre-LN).
     public var residualAlphas: [StackKind: Double] {

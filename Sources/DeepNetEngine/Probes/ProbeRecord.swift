@@ -18,13 +18,20 @@ public struct StackProbe: Sendable, Codable, Equatable {
     public var outputUpdate: Double?
     /// ‖F(x, θ_i) − F(x, θ_0)‖ as one Frobenius norm over all non-pad positions.
     public var outputUpdateFrobenius: Double?
+    /// As `outputUpdate`, with F replaced by F_pre, the input of the last LayerNorm the stack output passes through
+    /// (`TrainingProbes.preNormOutput`; equal to F for methods without one). Not capped near √(2d) as F is.
+    public var preLNOutputUpdate: Double?
+    /// As `outputUpdateFrobenius`, for F_pre.
+    public var preLNOutputUpdateFrobenius: Double?
 
     public init(stack: String, layerGradNorm: [Double] = [], sublayerGradNorm: [String: [Double]] = [:],
                 lnInputNorm: [Double] = [], lnNames: [String] = [], outputUpdate: Double? = nil,
-                outputUpdateFrobenius: Double? = nil) {
+                outputUpdateFrobenius: Double? = nil, preLNOutputUpdate: Double? = nil,
+                preLNOutputUpdateFrobenius: Double? = nil) {
         self.stack = stack; self.layerGradNorm = layerGradNorm; self.sublayerGradNorm = sublayerGradNorm
         self.lnInputNorm = lnInputNorm; self.lnNames = lnNames; self.outputUpdate = outputUpdate
         self.outputUpdateFrobenius = outputUpdateFrobenius
+        self.preLNOutputUpdate = preLNOutputUpdate; self.preLNOutputUpdateFrobenius = preLNOutputUpdateFrobenius
     }
 
     /// Mean of `lnInputNorm` (the "average input of LNs" of Fig. 3b/3c), nil when none.
@@ -46,10 +53,13 @@ public struct ProbeRecord: Sendable, Codable, Equatable {
     public var modelUpdate: Double?
     /// ‖θ_i − θ_0‖₂ over all parameters.
     public var parameterDistance: Double?
+    /// The model update measured before the last LayerNorm: the same stack's `preLNOutputUpdate`.
+    public var modelUpdatePreLN: Double?
 
     public init(step: Int, totalGradNorm: Double = 0, encoder: StackProbe? = nil, decoder: StackProbe? = nil,
-                modelUpdate: Double? = nil, parameterDistance: Double? = nil) {
+                modelUpdate: Double? = nil, parameterDistance: Double? = nil, modelUpdatePreLN: Double? = nil) {
         self.step = step; self.totalGradNorm = totalGradNorm; self.encoder = encoder; self.decoder = decoder
         self.modelUpdate = modelUpdate; self.parameterDistance = parameterDistance
+        self.modelUpdatePreLN = modelUpdatePreLN
     }
 }

@@ -12,6 +12,12 @@
 //    Frobenius norm over all non-pad positions. F(x, θ_0) is evaluated once when the probes are created (so it is
 //    exactly the initialization when created before the first step), and θ_0 is kept as a frozen copy for
 //    ‖θ_i − θ_0‖ and the theory bound;
+//  * the same model update measured *before the last LayerNorm*: ‖F_pre(x, θ_i) − F_pre(x, θ_0)‖ with F_pre the
+//    input of the last LayerNorm the stack output passes through (Post-LN, DeepNorm, Post-LN-init, DS-Init, Admin,
+//    BranchNorm: x + f(x) of the top sublayer, before its LN; Pre-LN, Sub-LN, NormFormer, DLCL: the input of the
+//    stack's final `layer_norm`). A method with no LayerNorm on that path (ReZero, T-Fixup, R-Fixup) has F_pre = F.
+//    F is a LayerNorm output, so its distance from F(θ_0) saturates near √(2d) per token once the two decorrelate;
+//    F_pre is not bounded that way. Same normalisation as ‖ΔF‖ (per-token mean, and the Frobenius norm);
 //  * mean L2 norm of the input of every LayerNorm (Fig. 3b, 3c), encoder and decoder separately, on the same probe
 //    batch in eval mode: mean over non-pad positions t of ‖x_t‖₂ (the paper compares it with √d).
 //
@@ -47,6 +53,9 @@ public final class TrainingProbes {
     public let initialParameters: [Float]
     /// F(x, θ_0) per stack on the probe batch, row-major [rows, d] (all rows, pads included).
     public private(set) var initialOutputs: [StackKind: [Float]] = [:]
+    /// F_pre(x, θ_0) per stack (the input of the stack output's last LayerNorm, `preNormOutput`), same layout. Empty
+    /// for a stack when a resumed run's checkpoint predates this measurement (its pre-LN update is then not recorded).
+    public private(set) var initialPreLNOutputs: [StackKind: [Float]] = [:]
 
     /// Per parameter entry: where its gradient goes.
     struct Slot { var offset: Int; var count: Int; var stack: StackKind?; var layer: Int?; var sublayer: String? }
@@ -58,7 +67,11 @@ public final class TrainingProbes {
     public struct Reference: Sendable {
         public var parameters: [Float]
         public var outputs: [StackKind: [Float]]
-        public init(parameters: [Float], outputs: [StackKind: [Float]]) { self.parameters = parameters; self.outputs = outputs }
+        /// F_pre(x, θ_0) per stack; a stack missing here (an older checkpoint) records no pre-LN update.
+        public var preLNOutputs: [StackKind: [Float]]
+        public init(parameters: [Float], outputs: [StackKind: [Float]], preLNOutputs: [StackKind: [Float]] = [:]) {
+            self.parameters = parameters; self.outputs = outputs; self.preLNOutputs = preLNOutputs
+        }
     }
 
     /// `reference` nil: θ_0 is the model now. A resumed run passes the reference saved at its start, so ‖ΔF‖ and
@@ -96,13 +109,20 @@ public final class TrainingProbes {
                         throw ProbeError(message: "saved F(x, θ_0) of the \(kind.rawValue) is missing or has the wrong size")
                     }
                     initialOutputs[kind] = out
+                    if let pre = reference.preLNOutputs[kind] {
+                        guard pre.count == out.count else {
+                            throw ProbeError(message: "saved F_pre(x, θ_0) of the \(kind.rawValue) has the wrong size")
+                        }
+                        initialPreLNOutputs[kind] = pre
+                    }
                 }
             }
         } else if options.modelUpdate {
             _ = try model.forwardWholeBatch(probeBatch)
             for (kind, rows) in stackRows(model) {
-                guard let p = Self.stackOutput(model, kind) else { continue }
+                guard let p = Self.stackOutput(model, kind), let q = Self.preNormOutput(model, kind) else { continue }
                 initialOutputs[kind] = Array(UnsafeBufferPointer(start: p, count: rows * model.config.embedDim))
+                initialPreLNOutputs[kind] = Array(UnsafeBufferPointer(start: q, count: rows * model.config.embedDim))
             }
         }
     }
@@ -132,20 +152,20 @@ public final class TrainingProbes {
                     stacks[kind]?.lnInputNorm = norms
                 }
                 if options.modelUpdate, let ref = initialOutputs[kind], let p = Self.stackOutput(model, kind) {
-                    let d = model.config.embedDim
-                    var sumRow = 0.0, sumSq = 0.0, n = 0
-                    for r in 0..<rows where pad[r] == 0 {
-                        var s = 0.0
-                        for j in 0..<d { let x = Double(p[r * d + j]) - Double(ref[r * d + j]); s += x * x }
-                        sumRow += s.squareRoot(); sumSq += s; n += 1
-                    }
-                    stacks[kind]?.outputUpdate = n > 0 ? sumRow / Double(n) : 0
-                    stacks[kind]?.outputUpdateFrobenius = sumSq.squareRoot()
+                    let u = Self.update(p, ref, rows: rows, width: model.config.embedDim, pad: pad)
+                    stacks[kind]?.outputUpdate = u.mean
+                    stacks[kind]?.outputUpdateFrobenius = u.frobenius
+                }
+                if options.modelUpdate, let ref = initialPreLNOutputs[kind], let p = Self.preNormOutput(model, kind) {
+                    let u = Self.update(p, ref, rows: rows, width: model.config.embedDim, pad: pad)
+                    stacks[kind]?.preLNOutputUpdate = u.mean
+                    stacks[kind]?.preLNOutputUpdateFrobenius = u.frobenius
                 }
             }
             if options.modelUpdate {
                 let main: StackKind = model.config.architecture == .encoderOnly ? .encoder : .decoder
                 rec.modelUpdate = stacks[main]?.outputUpdate
+                rec.modelUpdatePreLN = stacks[main]?.preLNOutputUpdate
                 var s = 0.0
                 let cur = model.parameters.values
                 for i in 0..<cur.count { let x = Double(cur[i]) - Double(initialParameters[i]); s += x * x }
@@ -205,6 +225,38 @@ public final class TrainingProbes {
         guard let (s, a) = activations(model, kind) else { return nil }
         if s.outputOps.isEmpty { return a.finalHidden }
         return a.output.outs[s.outputOps.count - 1].ptr
+    }
+
+    /// Mean over non-pad rows of ‖x_r − ref_r‖₂, and the Frobenius norm over the same rows.
+    static func update(_ x: FloatPtr, _ ref: [Float], rows: Int, width d: Int, pad: [UInt8]) -> (mean: Double, frobenius: Double) {
+        var sumRow = 0.0, sumSq = 0.0, n = 0
+        for r in 0..<rows where pad[r] == 0 {
+            var s = 0.0
+            for j in 0..<d { let v = Double(x[r * d + j]) - Double(ref[r * d + j]); s += v * v }
+            sumRow += s.squareRoot(); sumSq += s; n += 1
+        }
+        return (n > 0 ? sumRow / Double(n) : 0, sumSq.squareRoot())
+    }
+
+    /// F_pre: the input of the last LayerNorm the stack output passes through, searched backwards along the residual
+    /// stream — the stack's output ops (Pre-LN's final `layer_norm`), else the last history mix (DLCL), else the top
+    /// sublayer's sublayer-output ops (Post-LN's LN(x + f(x))). LayerNorms inside a branch (Pre-LN's branch input,
+    /// Sub-LN's inner ones) are not on this path. No LayerNorm on the path: the stack output itself (F_pre = F).
+    static func preNormOutput(_ model: TransformerModel, _ kind: StackKind) -> FloatPtr? {
+        guard let (s, a) = activations(model, kind) else { return nil }
+        func lastLN(_ ops: [ActivationOp], _ inputs: [FloatPtr]) -> FloatPtr? {
+            guard let i = ops.lastIndex(where: { $0 is LayerNormOp }), i < inputs.count else { return nil }
+            return inputs[i]
+        }
+        if let p = lastLN(s.outputOps, a.output.inputs) { return p }
+        if let m = s.mixer {
+            let L = s.info.layers
+            if L < a.mixChains.count, let p = lastLN(m.mixOps(index: L), a.mixChains[L].inputs) { return p }
+        } else if let top = s.sublayers.last, let acts = a.sub.last {
+            let hi = Sublayer.hookIndex(.sublayerOutput)
+            if let p = lastLN(top.ops[hi], acts.hookInputs[hi]) { return p }
+        }
+        return stackOutput(model, kind)
     }
 
     /// 1 for pad positions of the stack's input tokens in the last forward.

@@ -3,6 +3,8 @@
 //
 //  grad-norm-per-layer  steps [S]; total [S]; <stack>.layer [S, L]; <stack>.<self_attn|encoder_attn|ffn> [S, L]
 //  model-update         steps [S]; delta_f [S]; <stack>.delta_f [S]; <stack>.delta_f_frobenius [S];
+//                       delta_f_pre_ln [S]; <stack>.delta_f_pre_ln [S]; <stack>.delta_f_pre_ln_frobenius [S]
+//                       (F before the last LayerNorm; NaN where not measured, e.g. resumed from an older checkpoint);
 //                       param_distance [S]; bound.total / bound.encoder_sum / bound.decoder_sum / bound.cross_factor [S];
 //                       bound.terms [S, T] (attribute `labels`: "encoder.0.self_attn,…")
 //  ln-input-norm        steps [S]; <stack> [S, K] (attribute `names`); <stack>.mean [S]
@@ -59,12 +61,18 @@ public struct ProbeSeries: Sendable, Equatable, Codable {
             var arrs = [stepsArr,
                         DiagnosticArray(name: "delta_f", shape: [s], values: records.map { $0.modelUpdate ?? .nan },
                                         attributes: ["definition": TrainingProbesDefinitions.modelUpdate]),
+                        DiagnosticArray(name: "delta_f_pre_ln", shape: [s], values: records.map { $0.modelUpdatePreLN ?? .nan },
+                                        attributes: ["definition": TrainingProbesDefinitions.modelUpdatePreLN]),
                         DiagnosticArray(name: "param_distance", shape: [s], values: records.map { $0.parameterDistance ?? .nan })]
             for st in stacks {
                 arrs.append(DiagnosticArray(name: "\(st).delta_f", shape: [s],
                                             values: records.map { Self.stack($0, st)?.outputUpdate ?? .nan }))
                 arrs.append(DiagnosticArray(name: "\(st).delta_f_frobenius", shape: [s],
                                             values: records.map { Self.stack($0, st)?.outputUpdateFrobenius ?? .nan }))
+                arrs.append(DiagnosticArray(name: "\(st).delta_f_pre_ln", shape: [s],
+                                            values: records.map { Self.stack($0, st)?.preLNOutputUpdate ?? .nan }))
+                arrs.append(DiagnosticArray(name: "\(st).delta_f_pre_ln_frobenius", shape: [s],
+                                            values: records.map { Self.stack($0, st)?.preLNOutputUpdateFrobenius ?? .nan }))
             }
             if bounds.contains(where: { $0 != nil }) {
                 let est = bounds.compactMap { $0 }.first!.estimator.rawValue
@@ -103,6 +111,8 @@ public struct ProbeSeries: Sendable, Equatable, Codable {
 public enum TrainingProbesDefinitions {
     public static let modelUpdate =
         "mean over non-pad positions of the fixed probe batch of ||F_t(x, theta_i) - F_t(x, theta_0)||_2, F = final decoder hidden states (input of the output projection), eval mode"
+    public static let modelUpdatePreLN =
+        "as delta_f, with F = the decoder's top residual stream before its last LayerNorm (input of the final layer_norm for Pre-LN-like methods, x + f(x) of the top sublayer for Post-LN-like ones, F itself without LayerNorm)"
     public static let bound =
         "Theorem 3 (enc-dec) / Theorem 2: sum over sublayers of sqrt(v^2+w^2)/alpha * ||theta_i - theta_0||_F; v, w = Xavier-relative RMS of v_proj/out_proj or fc1/fc2"
     public static let lnInput = "mean over non-pad positions of the probe batch of ||x_t||_2, x = LayerNorm input, eval mode"

@@ -29,6 +29,22 @@ public enum InstrumentSummaries {
         return zip(steps, u).first { $0.0 > 0 && $0.1.isFinite }?.1
     }
 
+    /// ‖ΔF_pre‖ per recorded step: the model update measured before the last LayerNorm ("delta_f_pre_ln", same
+    /// normalisation as `modelUpdate`); empty for records made before it existed. Unlike ‖ΔF‖ it does not saturate
+    /// near √(2d).
+    public static func modelUpdatePreLN(_ rec: RunRecord) -> [Double] { arr(rec, .modelUpdate, "delta_f_pre_ln")?.values ?? [] }
+
+    /// Largest finite ‖ΔF_pre‖ over the recorded early stage.
+    public static func peakModelUpdatePreLN(_ rec: RunRecord) -> Double? {
+        modelUpdatePreLN(rec).filter(\.isFinite).max()
+    }
+
+    /// ‖ΔF_pre‖ at the first recorded step after step 0 (as `firstModelUpdate`).
+    public static func firstModelUpdatePreLN(_ rec: RunRecord) -> Double? {
+        guard let steps = arr(rec, .modelUpdate, "steps")?.values else { return nil }
+        return zip(steps, modelUpdatePreLN(rec)).first { $0.0 > 0 && $0.1.isFinite }?.1
+    }
+
     /// Cumulative Theorem 2/3 bound per recorded step.
     public static func bound(_ rec: RunRecord) -> [Double] { arr(rec, .modelUpdate, "bound.total")?.values ?? [] }
 

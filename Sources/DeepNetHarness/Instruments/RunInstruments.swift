@@ -69,7 +69,7 @@ public final class RunInstruments {
             // A resumed run measures from the θ_0 and F(x, θ_0) saved at its start, never from the checkpoint.
             let reference = try resume.map { r -> TrainingProbes.Reference in
                 guard let p = r.initialParameters else { throw ProbeError(message: "the checkpoint has no saved θ_0") }
-                return TrainingProbes.Reference(parameters: p, outputs: r.initialOutputs)
+                return TrainingProbes.Reference(parameters: p, outputs: r.initialOutputs, preLNOutputs: r.initialPreLNOutputs)
             }
             probes = try TrainingProbes(model: model, probeBatch: probeBatch, options: opts, reference: reference)
         } else {
@@ -93,13 +93,15 @@ public final class RunInstruments {
         public var series: ProbeSeries
         public var initialParameters: [Float]?
         public var initialOutputs: [StackKind: [Float]]
+        /// F_pre(x, θ_0) per stack (empty in checkpoints written before the pre-LN model update existed).
+        public var initialPreLNOutputs: [StackKind: [Float]] = [:]
         public var snapshots: [(step: Int, theta: [Float])]
     }
 
     public var savedState: SavedState {
         SavedState(referenceStep: referenceStep, lastRecordedStep: lastRecordedStep, series: series,
                    initialParameters: probes?.initialParameters, initialOutputs: probes?.initialOutputs ?? [:],
-                   snapshots: snapshots)
+                   initialPreLNOutputs: probes?.initialPreLNOutputs ?? [:], snapshots: snapshots)
     }
 
     /// Writes `savedState` under `group` of a checkpoint file (series as JSON, arrays as float32 datasets).
@@ -112,6 +114,9 @@ public final class RunInstruments {
         if let p = st.initialParameters { try f.write(p, shape: [p.count], at: group + "/initial_parameters") }
         for (k, v) in st.initialOutputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             try f.write(v, shape: [v.count], at: group + "/initial_output_" + k.rawValue)
+        }
+        for (k, v) in st.initialPreLNOutputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            try f.write(v, shape: [v.count], at: group + "/initial_output_pre_ln_" + k.rawValue)
         }
         if !st.snapshots.isEmpty {
             try f.write(st.snapshots.map { Int64($0.step) }, shape: [st.snapshots.count], at: group + "/snapshot_steps")
@@ -132,9 +137,13 @@ public final class RunInstruments {
         for k in [StackKind.encoder, .decoder] where f.exists(group + "/initial_output_" + k.rawValue) {
             outputs[k] = try f.readFloats(at: group + "/initial_output_" + k.rawValue).values
         }
+        var preLN: [StackKind: [Float]] = [:]
+        for k in [StackKind.encoder, .decoder] where f.exists(group + "/initial_output_pre_ln_" + k.rawValue) {
+            preLN[k] = try f.readFloats(at: group + "/initial_output_pre_ln_" + k.rawValue).values
+        }
         guard f.exists(group + "/snapshot_steps") else {
             return SavedState(referenceStep: ref, lastRecordedStep: last, series: series, initialParameters: initial,
-                              initialOutputs: outputs, snapshots: [])
+                              initialOutputs: outputs, initialPreLNOutputs: preLN, snapshots: [])
         }
         let steps = try f.readInt64s(at: group + "/snapshot_steps").values
         let (flat, shape) = try f.readFloats(at: group + "/snapshots")
@@ -144,7 +153,7 @@ public final class RunInstruments {
         let w = shape[1]
         let snaps = steps.enumerated().map { (i, s) in (step: Int(s), theta: Array(flat[(i * w)..<((i + 1) * w)])) }
         return SavedState(referenceStep: ref, lastRecordedStep: last, series: series, initialParameters: initial,
-                          initialOutputs: outputs, snapshots: snaps)
+                          initialOutputs: outputs, initialPreLNOutputs: preLN, snapshots: snaps)
     }
 
     /// Whether step `k` is recorded (step 0 always; then every `spec.every` steps up to `spec.earlySteps`).
