@@ -7,7 +7,10 @@ import Foundation
 ///    depend on the thread count; the last bits of every product differ from version 1's.
 /// 3: batches of models up to 256 wide run in two shards of sentences, one per thread, with their weight gradients
 ///    summed at the end (`TransformerModel.batchShards`).
-public var engineNumericsVersion: String { "engine-numerics-3" }
+/// 4: `post-ln-init` starts from `post-ln`'s initialization (then the weights of layer l are divided by L − l + 1)
+///    instead of xavier_normal/(L − l + 1) with zero biases; no other method's numbers change, but run identities
+///    have no per-method version, so this is what keeps old post-ln-init results from being reused.
+public var engineNumericsVersion: String { "engine-numerics-4" }
 
 public enum Architecture: String, Codable, Choice {
     case encoderDecoder = "encoder-decoder", encoderOnly = "encoder-only", decoderOnly = "decoder-only"

@@ -221,3 +221,44 @@ final class EngineBehaviourTests: XCTestCase {
         }
     }
 }
+
+/// Post-LN-init is `post-ln`'s initialization with the Linear weights of layer l divided by k = L − l + 1
+/// (docs/methods.md §4): the top layer is vanilla Post-LN's bit for bit. Every Linear draws from its own stream
+/// (seed ^ hash(tensor name)), so the two models' streams are the same whatever the method.
+final class PostLNInitTests: XCTestCase {
+    func testTopLayerIsPostLNAndLowerLayersAreDividedByK() throws {
+        for arch in [Architecture.encoderDecoder, .decoderOnly] {
+            var c = ModelConfig()
+            c.architecture = arch
+            c.encoderLayers = 3; c.decoderLayers = 3
+            c.embedDim = 16; c.ffnDim = 24; c.heads = 2; c.vocabSize = 23
+            c.method = "post-ln"
+            let post = try TransformerModel(config: c, seed: 42)
+            c.method = "post-ln-init"
+            let initModel = try TransformerModel(config: c, seed: 42)
+            var linears = 0
+            for e in post.parameters.entries {
+                let p = ParameterPlacement.of(e.name)
+                let a = try XCTUnwrap(post.parameters.tensor(e.name)), b = try XCTUnwrap(initModel.parameters.tensor(e.name))
+                guard let layer = p.layer, p.linearRole != nil, p.leaf == "weight" else {
+                    // biases, LayerNorms, embeddings: exactly Post-LN's
+                    XCTAssertEqual(a, b, "\(arch) \(e.name) differs from post-ln")
+                    continue
+                }
+                linears += 1
+                let k = Double(3 - layer)   // 0-based layer: k = 3, 2, 1
+                if k == 1 {
+                    XCTAssertEqual(a, b, "\(arch) top layer \(e.name) is not post-ln's init")
+                } else {
+                    XCTAssertEqual(a.map { Float(Double($0) / k) }, b, "\(arch) \(e.name) is not post-ln's / \(k)")
+                    XCTAssertNotEqual(a, b)
+                }
+            }
+            // q, k, v, out (+ cross-attention q, k, v, out in the decoder), fc1, fc2 per layer
+            XCTAssertEqual(linears, arch == .encoderDecoder ? 3 * 6 + 3 * 10 : 3 * 6, "\(arch)")
+            // biases of the layers are not zero (they are post-ln's PyTorch-default biases)
+            let stack = arch == .encoderDecoder ? "encoder" : "decoder"
+            XCTAssertTrue(try XCTUnwrap(initModel.parameters.tensor("\(stack).layers.0.ffn.fc1.bias")).contains { $0 != 0 })
+        }
+    }
+}
