@@ -53,6 +53,26 @@ final class CorpusTests: XCTestCase {
         XCTAssertThrowsError(try cs.split("test_2017_flickr")) { e in XCTAssertTrue("\(e)".contains("valid splits: train, valid, test")) }
     }
 
+    /// A copy of the real iwslt14 folder with one byte changed in one file: the load fails naming that file and
+    /// both hashes; the untouched copy loads (every file verified against its declared hash).
+    func testModifiedCopyOfARealFileIsRefused() throws {
+        let dir = try TestData.requireDataDir()
+        let copy = TestData.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.createDirectory(atPath: copy + "/iwslt14", withIntermediateDirectories: true)
+        for f in DataSetDefinition.iwslt14MiniFiles.keys { try FileManager.default.copyItem(atPath: dir + "/" + f, toPath: copy + "/" + f) }
+        XCTAssertEqual(try DataSetRegistry.load(.iwslt14Mini, dataDirectory: copy).files.count, 6)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy + "/iwslt14/valid.en"))
+        bytes[10] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: copy + "/iwslt14/valid.en"))
+        XCTAssertThrowsError(try DataSetRegistry.load(.iwslt14Mini, dataDirectory: copy)) { e in
+            XCTAssertEqual(e as? DataError, .fileChecksumMismatch(dataSet: "iwslt14-mini", path: copy + "/iwslt14/valid.en",
+                                                                  expected: DataSetDefinition.iwslt14MiniFiles["iwslt14/valid.en"]!,
+                                                                  actual: SHA256.hex(of: bytes)))
+            XCTAssertTrue("\(e)".contains("iwslt14/valid.en") && "\(e)".contains("expected SHA-256 e6d7317a"), "\(e)")
+        }
+    }
+
     func testIWSLTMini() throws {
         let dir = try TestData.requireDataDir()
         let ds = try DataSetRegistry.load(.iwslt14Mini, dataDirectory: dir)

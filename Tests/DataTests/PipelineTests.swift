@@ -73,7 +73,8 @@ final class PipelineTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("valid pairs: de-en, en-de, fr-en, en-fr, cs-en, en-cs"), "\(e)")
         }
         XCTAssertThrowsError(try DataSetRegistry.load(.multi30k, dataDirectory: "/nonexistent/dir")) { e in
-            XCTAssertEqual(e as? DataError, .fileNotFound(path: "/nonexistent/dir/multi30k/train.de.gz"))
+            XCTAssertEqual(e as? DataError, .fileChecksumMismatch(dataSet: "multi30k", path: "/nonexistent/dir/multi30k/train.de.gz",
+                                                                  expected: DataSetDefinition.multi30kFiles["multi30k/train.de.gz"]!, actual: nil))
         }
         XCTAssertThrowsError(try LanguagePair(parsing: "deen"))
         XCTAssertEqual(DataSetRegistry.names.count, 14)

@@ -141,7 +141,13 @@ final class AdmissionRunnerTests: XCTestCase {
         c.decode.bleuTokenize = DataGlue.bleuTokenize(for: c.data.dataset)   // as planning sets it: iwslt14-mini is tokenized BLEU
         try c.validate()
         let spec = RunSpec(runID: "long-sentence", label: "long", config: c, dataFingerprint: "test", resultsRoot: root.path, dataRoot: data.path)
-        let rec = try RunExecutor(spec: spec).run()
+        // The made-up files are not the declared iwslt14 ones: a registry whose iwslt14-mini declares their hashes.
+        var def = DataSetDefinition.iwslt14Mini
+        def.files = Dictionary(uniqueKeysWithValues: try def.files.keys.map { k in
+            (k, SHA256.hex(of: try Data(contentsOf: data.appendingPathComponent(k)))) })
+        let executor = RunExecutor(spec: spec)
+        executor.dataRegistry = DataSetRegistry(DataSetRegistry.builtIn.filter { $0.spec.name != .iwslt14Mini } + [def])
+        let rec = try executor.run()
         XCTAssertEqual(rec.status, .ok, rec.message ?? "")
         XCTAssertEqual(rec.metrics.testSentencesTruncated, 1)
         XCTAssertEqual(rec.hypotheses.count, 3)

@@ -1,3 +1,4 @@
+import DeepNetData
 import DeepNetEngine
 import Foundation
 import DeepNetHarness
@@ -86,6 +87,30 @@ final class RegistryTests: XCTestCase {
 
     /// Every profile of every experiment expands into valid configurations (or states why it cannot run), and
     /// every method name used is known to the engine.
+    /// A run's data fingerprint comes from the data set's declared file hashes: the same with and without a data
+    /// folder (and whatever the folder holds); the paper's corpora keep a stable "unavailable-" id.
+    func testDataFingerprintNeedsNoFiles() throws {
+        var specs: [DataSpec] = []
+        for (name, src, tgt) in [(DataSetName.multi30k, "de", "en"), (.multi30k, "en", "de"), (.iwslt14Mini, "de", "en"), (.tatoeba, "xx", "xx"),
+                                 (.newstest2014, "en", "de"), (.synthetic, "src", "tgt"), (.wmt17EnDe, "en", "de")] {
+            var d = DataSpec(); d.dataset = name; d.sourceLanguage = src; d.targetLanguage = tgt
+            specs.append(d)
+        }
+        var seen = Set<String>()
+        for d in specs {
+            let none = try DataGlue.fingerprint(d, dataRoot: nil)
+            XCTAssertEqual(try DataGlue.fingerprint(d, dataRoot: URL(fileURLWithPath: "/nonexistent/deepnet-data")), none)
+            if let real = ProcessInfo.processInfo.environment["DEEPNET_DATA"], !real.isEmpty {
+                XCTAssertEqual(try DataGlue.fingerprint(d, dataRoot: URL(fileURLWithPath: real)), none)
+            }
+            XCTAssertTrue(none.hasPrefix(d.dataset == .wmt17EnDe ? "unavailable-" : "\(d.dataset)-"), none)
+            XCTAssertTrue(seen.insert(none).inserted, "\(d.dataset) \(d.sourceLanguage)-\(d.targetLanguage): \(none) is not distinct")
+        }
+        // A direction the data set lacks still fails at planning.
+        var bad = DataSpec(); bad.dataset = .multi30k; bad.sourceLanguage = "de"; bad.targetLanguage = "fr"
+        XCTAssertThrowsError(try DataGlue.fingerprint(bad, dataRoot: nil))
+    }
+
     func testAllProfilesExpandAndValidate() throws {
         let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         for e in try experimentRegistry().experiments {

@@ -118,19 +118,34 @@ public struct DataSet: Sendable {
     }
 }
 
-/// One data set: what it is (spec), the fixed choices that shape its splits (`settings`, hashed into its
-/// fingerprint), and how to read it. Each lives in its own file under Corpus/DataSets/ and is listed once in
-/// `DataSetRegistry.builtIn` (README "Adding a data set").
+/// One data set: what it is (spec), the files it reads with their declared SHA-256 (`files`), the fixed choices
+/// that shape its splits (`settings`), and how to read it. Each lives in its own file under Corpus/DataSets/ and is
+/// listed once in `DataSetRegistry.builtIn` (README "Adding a data set").
 public struct DataSetDefinition: Sendable {
     public var spec: DataSetSpec
+    /// Every file the definition may read, by path under the data folder, with its SHA-256 (`sha256sum`) as hex.
+    /// Declared, not measured: a run's identity (`declaredFingerprint`) is computable without the files, and
+    /// each file read is checked against its entry (`DataError.fileChecksumMismatch` on a difference or when it is
+    /// missing; reading a file not listed here is `DataError.undeclaredFile`). Empty for generated data.
+    public var files: [String: String]
     /// The definition's fixed split choices as text (e.g. "heldout=500"), part of the fingerprint.
     public var settings: @Sendable (DataSetOptions) -> String
     /// Reads or generates the splits; nil for a corpus the paper used that this project does not have.
     public var load: (@Sendable (DataSetLoader) throws -> DataSet)?
 
-    public init(spec: DataSetSpec, settings: @escaping @Sendable (DataSetOptions) -> String = { _ in "" },
+    public init(spec: DataSetSpec, files: [String: String] = [:], settings: @escaping @Sendable (DataSetOptions) -> String = { _ in "" },
                 load: (@Sendable (DataSetLoader) throws -> DataSet)?) {
-        self.spec = spec; self.settings = settings; self.load = load
+        self.spec = spec; self.files = files; self.settings = settings; self.load = load
+    }
+
+    /// The data set's identity as the definition declares it, computable with no file present: SHA-256 of the
+    /// data-pipeline version, the name, the settings for `options` and every declared (path, SHA-256), sorted by
+    /// path. Generated data (no files) is identified by its definition alone.
+    public func declaredFingerprint(options: DataSetOptions) -> String {
+        var h = SHA256()
+        h.update("\(deepNetDataVersion)\ndeclared\n\(spec.name)\n\(settings(options))\n")
+        for (path, sha) in files.sorted(by: { $0.key < $1.key }) { h.update("\(path) \(sha)\n") }
+        return h.hexDigest()
     }
 }
 
@@ -182,7 +197,7 @@ public struct DataSetRegistry: Sendable {
             }
             root = d
         }
-        var ds = try read(DataSetLoader(spec: spec, options: options, root: root))
+        var ds = try read(DataSetLoader(spec: spec, options: options, root: root, declared: def.files))
         // Filters: train split with trainFilter, the others with evalFilter.
         for s in ds.splitNames {
             var c = (s == "train" ? options.trainFilter : options.evalFilter).apply(ds.splits[s]!)
@@ -236,18 +251,35 @@ public final class DataSetLoader {
     public let options: DataSetOptions
     /// The data directory ("" for data sets that need no files).
     public let root: String
+    /// The definition's declared files (path under the data folder → SHA-256).
+    public let declared: [String: String]
     public private(set) var files: [(path: String, sha256: String)] = []
 
-    init(spec: DataSetSpec, options: DataSetOptions, root: String) { self.spec = spec; self.options = options; self.root = root }
+    init(spec: DataSetSpec, options: DataSetOptions, root: String, declared: [String: String] = [:]) {
+        self.spec = spec; self.options = options; self.root = root; self.declared = declared
+    }
 
     /// The requested direction, or the data set's default.
     public var pair: LanguagePair { options.pair ?? spec.defaultPair! }
 
-    /// Lines of one file under the data directory (gzip when it ends in .gz), hashed into the fingerprint.
+    /// Whether the definition declares a file (e.g. a test set that one language lacks).
+    public func declares(_ rel: String) -> Bool { declared[rel] != nil }
+
+    /// Lines of one file under the data directory (gzip when it ends in .gz). Its bytes must hash to the SHA-256
+    /// the definition declares for it: a missing, changed or undeclared file is an error naming the file and
+    /// both hashes (never a silent fallback).
     public func side(_ rel: String) throws -> [String] {
         let p = root + "/" + rel
+        guard let expected = declared[rel] else { throw DataError.undeclaredFile(dataSet: spec.name.rawValue, path: rel) }
+        guard FileManager.default.fileExists(atPath: p) else {
+            throw DataError.fileChecksumMismatch(dataSet: spec.name.rawValue, path: p, expected: expected, actual: nil)
+        }
         let raw = try TextIO.readRawBytes(p)
-        files.append((p, SHA256.hex(of: raw)))
+        let actual = SHA256.hex(of: raw)
+        guard actual == expected else {
+            throw DataError.fileChecksumMismatch(dataSet: spec.name.rawValue, path: p, expected: expected, actual: actual)
+        }
+        files.append((p, actual))
         let bytes = p.hasSuffix(".gz") ? try TextIO.gunzip(p) : raw
         return try TextIO.decodeLines(bytes, name: p).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
     }

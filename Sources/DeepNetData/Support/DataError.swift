@@ -4,6 +4,11 @@ import Foundation
 /// the file / line / value involved.
 public enum DataError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(path: String)
+    /// A data file whose bytes do not hash to the SHA-256 its data set's definition declares (`actual` nil: the
+    /// file is missing).
+    case fileChecksumMismatch(dataSet: String, path: String, expected: String, actual: String?)
+    /// A definition read a file it does not declare (a programming error in the definition).
+    case undeclaredFile(dataSet: String, path: String)
     case readFailed(path: String, reason: String)
     case gzipFailed(path: String, status: Int32, stderr: String)
     case invalidUTF8(path: String, line: Int, byteOffset: Int)
@@ -22,6 +27,13 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .fileNotFound(let p): return "file not found: \(p)"
+        case .fileChecksumMismatch(let d, let p, let e, let a):
+            guard let a else {
+                return "data file \(p) of data set '\(d)' is missing (expected SHA-256 \(e), actual: no file); `make data` fetches the corpora"
+            }
+            return "data file \(p) of data set '\(d)' is not the declared one: expected SHA-256 \(e), actual \(a); `make data` fetches the original corpora"
+        case .undeclaredFile(let d, let p):
+            return "data set '\(d)' reads \(p), which its definition does not declare (add its SHA-256 to the definition's `files`)"
         case .readFailed(let p, let r): return "cannot read \(p): \(r)"
         case .gzipFailed(let p, let s, let e):
             return "gzip -dc failed on \(p) (exit status \(s))" + (e.isEmpty ? "" : ": \(e.trimmingCharacters(in: .whitespacesAndNewlines))")

@@ -3,9 +3,6 @@ import DeepNetData
 import Foundation
 
 public enum DataGlue {
-    nonisolated(unsafe) private static var cache: [String: String] = [:]
-    private static let lock = NSLockShim()
-
     /// The BLEU tokenization (`DecodeSpec.bleuTokenize`) that the data set's scoring recipe declares.
     public static func bleuTokenize(for name: DataSetName) -> BLEUTokenization {
         switch (try? DataSetRegistry.spec(named: name))?.scoring ?? .sacreBLEU13a {
@@ -14,23 +11,21 @@ public enum DataGlue {
         }
     }
 
-    /// DeepNetData's fingerprint of the data set as this run selects it (definition, options, the bytes of every
-    /// file read), computed once per selection and process. A data set that cannot be loaded here (no data folder,
-    /// or one of the paper's corpora) gets a stable "unavailable-" id so that a dry run can still plan it.
-    public static func fingerprint(_ spec: DataSpec, dataRoot: URL?) throws -> String {
+    /// The data part of a run's identity, computable with no data file present: SHA-256 of the data-pipeline
+    /// version, the run's data settings (canonical JSON), the data set's name, its definition's settings and the
+    /// SHA-256 of every file its definition declares (`DataSetDefinition.files`; the files are checked against
+    /// those hashes when the run loads them). Synthetic data has no files: its definition is its identity. The
+    /// paper's corpora, which this project does not have, get a stable "unavailable-" id (they cannot run, but a
+    /// dry run can plan them). `dataRoot` is not used: the id is the same with and without the data folder.
+    public static func fingerprint(_ spec: DataSpec, dataRoot: URL? = nil) throws -> String {
         var h = SHA256()
         h.update("pipeline=\(deepNetDataVersion);data=\(String(decoding: try JSONEncoder.sorted.encode(spec), as: UTF8.self))")
-        let def = DataSetRegistry.standard.definition(named: spec.dataset.rawValue)
-        if def?.load == nil || (def?.spec.needsFiles == true && dataRoot == nil) { return "unavailable-" + h.hexDigest() }
-        let (options, _) = try DataFactory.dataSetOptions(spec)   // a direction the data set lacks fails here, at planning
-        let key = h.hexDigest() + (dataRoot?.path ?? "")
-        return try lock.run {
-            if let f = cache[key] { return f }
-            let ds = try DataSetRegistry.load(spec.dataset, options: options, dataDirectory: dataRoot?.path)
-            let f = "\(spec.dataset)-" + ds.fingerprint
-            cache[key] = f
-            return f
+        guard let def = DataSetRegistry.standard.definition(named: spec.dataset.rawValue), def.load != nil else {
+            return "unavailable-" + h.hexDigest()
         }
+        let (options, _) = try DataFactory.dataSetOptions(spec)   // a direction the data set lacks fails here, at planning
+        h.update(";declared=\(def.declaredFingerprint(options: options))")
+        return "\(spec.dataset)-" + h.hexDigest()
     }
 }
 

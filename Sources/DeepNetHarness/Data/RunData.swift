@@ -84,8 +84,8 @@ final class PreparedRunData: RunData {
 
 public enum DataFactory {
     /// Builds the data of a run from DeepNetData's registry. Data sets that need files read them from `dataRoot`.
-    public static func make(_ c: RunConfig, dataRoot: URL?) throws -> RunData {
-        let (ds, named) = try loadDataSet(c, dataRoot: dataRoot)
+    public static func make(_ c: RunConfig, dataRoot: URL?, registry: DataSetRegistry = .standard) throws -> RunData {
+        let (ds, named) = try loadDataSet(c, dataRoot: dataRoot, registry: registry)
         let merges = max(50, c.model.vocabSize - 300)
         let prepared = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: merges))
         let lm = c.task != .translation
@@ -128,10 +128,10 @@ public enum DataFactory {
     }
 
     /// The run's data set from DeepNetData's registry, with the options its data settings imply, and a label.
-    static func loadDataSet(_ c: RunConfig, dataRoot: URL?) throws -> (DataSet, String) {
+    static func loadDataSet(_ c: RunConfig, dataRoot: URL?, registry: DataSetRegistry = .standard) throws -> (DataSet, String) {
         let (options, label) = try dataSetOptions(c.data, task: c.task)
         do {
-            return (try DataSetRegistry.load(c.data.dataset, options: options, dataDirectory: dataRoot?.path), label)
+            return (try registry.load(c.data.dataset, options: options, dataDirectory: dataRoot?.path), label)
         } catch DataError.dataDirectoryMissing(let name, _) {
             throw DataUnavailable(message: "data set '\(name)' needs DEEPNET_DATA (the data folder; `make data` downloads it)")
         }

@@ -62,6 +62,8 @@ public final class RunExecutor {
     private var logHandle: FileHandle?
     /// Test hook: simulate a kill right after the checkpoint at this step (throws `Interrupted`, writes no result).
     public var interruptAfterCheckpoint: Int? = nil
+    /// Test hook: the registry the run's data set is loaded from (a test may declare the hashes of its own files).
+    public var dataRegistry: DataSetRegistry = .standard
     public struct Interrupted: Error {}
     /// Line a `run-one` worker prints on stdout when the admission check refuses its run (the runner counts it as
     /// refused instead of recording a failed run).
@@ -133,7 +135,7 @@ public final class RunExecutor {
 
     /// The run's data (DeepNetData through the harness's Data/ layer).
     func loadData() throws -> RunData {
-        let data = try DataFactory.make(spec.config, dataRoot: spec.dataRoot.map { URL(fileURLWithPath: $0) })
+        let data = try DataFactory.make(spec.config, dataRoot: spec.dataRoot.map { URL(fileURLWithPath: $0) }, registry: dataRegistry)
         log("data: \(data.summary)")
         return data
     }

@@ -13,9 +13,20 @@ extension DataSetDefinition {
     /// (which produced the committed fig2–fig5 results) held out 500.
     public static let iwsltHeldOut = 500
 
+    /// SHA-256 of every file (`sha256sum iwslt14/*` in the data folder; johntzwei/nmt_iwslt @ 7750e75a, train sample de-BPE'd).
+    public static let iwslt14MiniFiles: [String: String] = [
+        "iwslt14/test.de": "e718c783e33160b7d72af8f733756a466e0d0c016eff8ab624c1b0d1d01cbbdf",
+        "iwslt14/test.en": "4b127beb9050511a3e6209cd837ff36f623a3a423666b32aba6e208b7330cf4c",
+        "iwslt14/train-sample.de": "7951bdd2a3ba41401bb47d9f06ec9d536a8083c304f89f32c9477408b2294621",
+        "iwslt14/train-sample.en": "a6f0e0023229f216cf19603792572f25edde54a935f872a9241666dca6730dbb",
+        "iwslt14/valid.de": "3f051579c9d8c7281a6ea8c72ad4ae09dbaa9bb24dfd41166f2c3a3df7cd940a",
+        "iwslt14/valid.en": "e6d7317a9772cd1ed970910c611e9e7dada1f34439269b44a9d801334bff948d",
+    ]
+
     public static let iwslt14Mini = DataSetDefinition(
         spec: DataSetSpec(name: .iwslt14Mini, summary: "IWSLT'14 de-en (lower-cased, Moses-tokenized): train = train sample + valid minus a held-out slice of 500; test = full IWSLT'14 test",
                           pairs: DataSetSpec.bothWays([("de", "en")]), defaultPair: LanguagePair("de", "en"), scoring: .tokenizedBLEU),
+        files: iwslt14MiniFiles,
         settings: { _ in "heldout=\(iwsltHeldOut)" },
         load: { l in
             let p = l.pair
