@@ -66,4 +66,38 @@ final class PreregisteredVerdictTests: XCTestCase {
         XCTAssertTrue(nv.evidence.contains("no converged DeepNet at 50L: stalls not judged there"), nv.evidence)
     }
 
+    // MARK: d. log law
+
+    let depths: [Double] = [6, 12, 24, 48, 96]
+
+    func testLogLawReproducedOnALogCurve() {
+        let pts = depths.enumerated().map { (depth: $1, value: 2 * log($1) + 5 + ($0 % 2 == 0 ? 0.05 : -0.05)) }
+        let v = Verdicts.logLaw(claim: "c", points: pts, metric: "BLEU")
+        XCTAssertEqual(v.status, .reproduced, v.evidence)
+        XCTAssertTrue(v.evidence.contains("BLEU = A·ln d + B: A = "), v.evidence)
+        XCTAssertTrue(v.evidence.contains("SSE log"), v.evidence)
+    }
+
+    func testLogLawRejectsALinearCurveAndAFlatOne() {
+        // y linear in d: the log fit has A > 0 with a tight CI, but the straight line fits better.
+        let linear = Verdicts.logLaw(claim: "c", points: depths.map { (depth: $0, value: 0.1 * $0 + 20) })
+        XCTAssertEqual(linear.status, .notReproduced, linear.evidence)
+        XCTAssertTrue(linear.evidence.contains("the linear fit in d is at least as good"), linear.evidence)
+        XCTAssertFalse(linear.evidence.contains("CI does not lie above 0"), linear.evidence)
+        // Flat plus noise: A's CI contains 0.
+        let flat = Verdicts.logLaw(claim: "c", points: zip(depths, [20.0, 20.6, 19.7, 20.5, 19.9]).map { (depth: $0, value: $1) })
+        XCTAssertEqual(flat.status, .notReproduced, flat.evidence)
+        XCTAssertTrue(flat.evidence.contains("A's 95 % CI does not lie above 0"), flat.evidence)
+    }
+
+    func testLogLawNeedsFiveDepthsOverEightfold() {
+        let four = Verdicts.logLaw(claim: "c", points: [6.0, 12, 24, 48].map { (depth: $0, value: log($0)) })
+        XCTAssertEqual(four.status, .inconclusive); XCTAssertTrue(four.evidence.contains("4 distinct depth(s)"), four.evidence)
+        let narrow = Verdicts.logLaw(claim: "c", points: [6.0, 12, 18, 24, 36].map { (depth: $0, value: log($0)) })
+        XCTAssertEqual(narrow.status, .inconclusive); XCTAssertTrue(narrow.evidence.contains("6.0×"), narrow.evidence)
+        // Repeated seeds at one depth count once.
+        let seeds = Verdicts.logLaw(claim: "c", points: [6.0, 6, 12, 12, 24, 96].map { (depth: $0, value: log($0)) })
+        XCTAssertEqual(seeds.status, .inconclusive)
+    }
+
 }

@@ -1,5 +1,6 @@
 // The pre-registered verdict rules (docs/REVIEW.md §B) over experiment results: failure = diverged or stalled,
-// failure patterns scored per family with an 80 % bar. Pure functions over results; deterministic text.
+// failure patterns scored per family with an 80 % bar, the log-law fit with its conditions. Pure functions;
+// deterministic text.
 import Foundation
 
 extension Verdicts {
@@ -79,6 +80,51 @@ extension Verdicts {
         let ev = parts.joined(separator: "; ")
         if total == 0 { return Verdicts.notRun(claim, "no finished run corresponds to a compared cell of the paper's table" + (ev.isEmpty ? "" : "; " + ev)) }
         return ClaimVerdict(claim, Double(agree) >= threshold * Double(total) ? .reproduced : .notReproduced, ev)
+    }
+
+    // MARK: log law
+
+    /// The paper's depth scaling law `y = A·ln d + B` (Fig. 8), as a pre-registered test.
+    ///
+    /// The rule: fit by least squares (`ScalingLaw.fit`) over the points; the claim is reproduced when
+    ///   * A's 95 % t interval lies above 0 (the metric really grows with depth, beyond the scatter), and
+    ///   * the log fit has a lower residual sum of squares than a straight line in d (both have two parameters,
+    ///     so the comparison is fair without a penalty term).
+    /// Inconclusive, with the reason, when fewer than `minPoints` distinct depths are given or they span less than
+    /// `minRange`× (largest / smallest depth).
+    ///
+    /// Why: any monotone curve through three points over a 4× range fits a log law with R² ≥ 0.8, so R² alone says
+    /// nothing. Five depths over ≥ 8× leave three degrees of freedom and enough curvature for ln d and d to make
+    /// different predictions; the CI of A rules out "flat plus noise"; and beating the linear fit is what
+    /// distinguishes "grows like log d" (diminishing returns per layer) from "grows with d".
+    public static func logLaw(claim: String, points: [(depth: Double, value: Double)], minPoints: Int = 5,
+                              minRange: Double = 8, metric: String = "y") -> ClaimVerdict {
+        let depths = Set(points.map(\.depth))
+        guard depths.count >= minPoints else {
+            return ClaimVerdict(claim, .inconclusive, "\(depths.count) distinct depth(s); the log-law test needs at least \(minPoints)")
+        }
+        guard let lo = depths.min(), let hi = depths.max(), lo > 0 else {
+            return ClaimVerdict(claim, .inconclusive, "depths must be positive")
+        }
+        guard hi / lo >= minRange else {
+            return ClaimVerdict(claim, .inconclusive, "depths span \(Verdicts.fmt(hi / lo, 1))× (\(Verdicts.fmt(lo, 0))–\(Verdicts.fmt(hi, 0))); the log-law test needs at least \(Verdicts.fmt(minRange, 0))×")
+        }
+        let ds = points.map(\.depth), ys = points.map(\.value)
+        let fit: ScalingLawFit
+        do { fit = try ScalingLaw.fit(depths: ds, values: ys, bootstrapSamples: 0) } catch {
+            return ClaimVerdict(claim, .inconclusive, "log-law fit failed: \(error)")
+        }
+        guard let logOLS = ScalingLaw.ols(ds.map { Foundation.log($0) }, ys), let linOLS = ScalingLaw.ols(ds, ys) else {
+            return ClaimVerdict(claim, .inconclusive, "all depths are equal")
+        }
+        let ciLow = fit.tIntervalA[0], ciHigh = fit.tIntervalA[1]
+        let ev = "\(metric) = A·ln d + B: A = \(Verdicts.fmt(fit.a, 3)) (95 % CI [\(Verdicts.fmt(ciLow, 3)), \(Verdicts.fmt(ciHigh, 3))]), "
+            + "B = \(Verdicts.fmt(fit.b, 3)), R² = \(Verdicts.fmt(fit.rSquared, 3)), n = \(fit.n) over \(Verdicts.fmt(lo, 0))–\(Verdicts.fmt(hi, 0)); "
+            + "SSE log \(Verdicts.fmt(logOLS.sse, 4)) vs linear in d \(Verdicts.fmt(linOLS.sse, 4))"
+        var fails: [String] = []
+        if !(ciLow > 0) { fails.append("A's 95 % CI does not lie above 0") }
+        if !(logOLS.sse < linOLS.sse) { fails.append("the linear fit in d is at least as good") }
+        return ClaimVerdict(claim, fails.isEmpty ? .reproduced : .notReproduced, ev + (fails.isEmpty ? "" : " — " + fails.joined(separator: "; ")))
     }
 
 }
