@@ -112,7 +112,7 @@ public struct BLEUScore: Sendable, Equatable {
 func pythonFloatRepr(_ x: Double) -> String { "\(x)" }
 
 /// Sufficient statistics of one segment: `[hyp_len, ref_len, correct_1..N, total_1..N]`.
-public struct BLEUStats: Sendable, Equatable {
+public struct BLEUStats: Sendable, Equatable, Codable {
     public var sysLen: Int = 0
     public var refLen: Int = 0
     public var correct: [Int]

@@ -331,9 +331,11 @@ final class TrainingSession {
                                             greedy: c.decode.beam == 1).map(\.tokensWithoutEOS)
         record.metrics.decodeSeconds = Date().timeIntervalSince(decodeStart)
         let texts = hyps.map { data.detokenize($0) }
-        let opts = c.decode.bleuTokenize == .tokenized ? BLEUOptions.tokenizedNoSmoothing : BLEUOptions()
+        let opts = c.decode.bleuTokenize.scoringOptions
         let score = try SacreBLEU(opts).corpusScore(hypotheses: texts, references: [data.testReferences])
         record.metrics.bleu = score.score
+        // Per-sentence sufficient statistics, for paired bootstrap comparisons when the references are not at hand.
+        record.bleuSentenceStats = TestSetBLEU.sentenceStatistics(hypotheses: texts, references: data.testReferences, tokenize: c.decode.bleuTokenize)
         record.metrics.bleuSignature = "nrefs:1|case:mixed|eff:no|tok:\(c.decode.bleuTokenize.rawValue)|smooth:\(opts.smoothing.rawValue)|version:\(SacreBLEU.version)|decode:\(c.decode.beam == 1 ? "greedy" : "beam\(c.decode.beam)")"
         record.hypotheses = texts
         executor.log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", score.score, texts.count,

@@ -6,6 +6,7 @@
 //   logs/<run id>.log         the training log of the run
 //   .work/<run id>/           spec, checkpoint and progress of an unfinished run (removed when it finishes)
 //   .lock                     flock(2) lock held by a runner
+import DeepNetData
 import DeepNetEngine
 import Foundation
 import HDF5Store
@@ -159,6 +160,13 @@ public struct ResultStore: Sendable {
         }
 
         try f.writeStrings(r.hypotheses, at: "hypotheses")
+        // Per-sentence BLEU statistics (rows parallel to /hypotheses); written only when the run scored BLEU.
+        if !r.bleuSentenceStats.isEmpty {
+            let (rows, width) = TestSetBLEU.rows(r.bleuSentenceStats)
+            try f.write(rows, shape: [r.bleuSentenceStats.count, width], at: "bleu_sentence_stats")
+            let order = (width - 2) / 2
+            try f.setAttribute("columns", TestSetBLEU.columnNames(order: order).joined(separator: " "), on: "bleu_sentence_stats")
+        }
 
         let p = r.provenance
         try f.createGroup("provenance")
@@ -232,6 +240,15 @@ public struct ResultStore: Sendable {
             if !arrays.isEmpty { diags[ms] = arrays }
         }
         let hyps = try f.readStrings(at: "hypotheses").values
+        // Absent from files written before the statistics were recorded, and from runs without test BLEU: empty.
+        var sentenceStats: [BLEUStats] = []
+        if f.exists("bleu_sentence_stats") {
+            let (v, shape) = try f.readInt64s(at: "bleu_sentence_stats")
+            guard let st = TestSetBLEU.stats(values: v, shape: shape) else {
+                throw ResultStoreError(kind: .corrupt, path: "bleu_sentence_stats", message: "shape \(shape) is not [sentences × (2 + 2·order)]")
+            }
+            sentenceStats = st
+        }
         var p = Provenance()
         p.gitCommit = try s("git_commit", on: "provenance")
         p.gitDirty = try i("git_dirty", on: "provenance") != 0
@@ -248,7 +265,7 @@ public struct ResultStore: Sendable {
         return RunRecord(runID: try s("run_id"), config: config, dataFingerprint: try s("data_fingerprint"),
                          engineNumericsVersion: try s("engine_numerics_version"), status: status,
                          divergedAtStep: div >= 0 ? div : nil, message: msg.isEmpty ? nil : msg, curves: c, metrics: m,
-                         diagnostics: diags, hypotheses: hyps, provenance: p)
+                         diagnostics: diags, hypotheses: hyps, provenance: p, bleuSentenceStats: sentenceStats)
     }
 
     /// Leaves of a JSON object as (dot path, value), sorted by path.

@@ -1,5 +1,6 @@
 // The results model: what one finished (or diverged, or failed) run produced. Stored as one HDF5 file per run
 // (ResultStore); reports and verdicts are computed from these values only.
+import DeepNetData
 import Foundation
 
 public enum RunStatus: String, Codable, Sendable {
@@ -92,16 +93,21 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var diagnostics: [String: [DiagnosticArray]]
     /// Decoded hypotheses of the BLEU test set (first `data.evalSentences`).
     public var hypotheses: [String]
+    /// BLEU's sufficient statistics of each test sentence, parallel to `hypotheses` (hypothesis length, closest
+    /// reference length, clipped n-gram matches and n-gram totals for n = 1…4), as the run's sacreBLEU scorer
+    /// counted them: their sum scores to `metrics.bleu` (`RunRecord.corpusBLEU`). Empty for runs without test BLEU
+    /// and for result files written before they were recorded.
+    public var bleuSentenceStats: [BLEUStats]
     public var provenance: Provenance
 
     public init(runID: String, config: RunConfig, dataFingerprint: String, engineNumericsVersion: String,
                 status: RunStatus, divergedAtStep: Int? = nil, message: String? = nil, curves: Curves = Curves(),
                 metrics: FinalMetrics = FinalMetrics(), diagnostics: [String: [DiagnosticArray]] = [:],
-                hypotheses: [String] = [], provenance: Provenance = Provenance()) {
+                hypotheses: [String] = [], provenance: Provenance = Provenance(), bleuSentenceStats: [BLEUStats] = []) {
         self.runID = runID; self.config = config; self.dataFingerprint = dataFingerprint
         self.engineNumericsVersion = engineNumericsVersion; self.status = status; self.divergedAtStep = divergedAtStep
         self.message = message; self.curves = curves; self.metrics = metrics; self.diagnostics = diagnostics
-        self.hypotheses = hypotheses; self.provenance = provenance
+        self.hypotheses = hypotheses; self.provenance = provenance; self.bleuSentenceStats = bleuSentenceStats
     }
 
     public func value(_ m: Metric) -> Double? {

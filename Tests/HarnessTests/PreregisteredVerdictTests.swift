@@ -1,0 +1,103 @@
+import DeepNetBase
+import DeepNetData
+import DeepNetHarness
+import Foundation
+import XCTest
+
+final class PreregisteredVerdictTests: XCTestCase {
+    // MARK: c. failure pattern
+
+    func paperTable() -> PaperTable {
+        PaperTable(caption: "t", columns: ["6L", "18L", "50L"], rows: [
+            PaperRow("Post-LN", [.value(28.1), .diverged, .diverged]),
+            PaperRow("Admin", [.value(27.9), .value(28.8), .diverged]),
+            PaperRow("ReZero", [.value(26.9), .diverged, .diverged]),
+            PaperRow("DeepNet", [.value(27.8), .value(28.8), .value(29.0)]),
+        ])
+    }
+    let families = ["Post-LN": ["Post-LN", "Admin"], "No-LN": ["ReZero"], "DeepNorm": ["DeepNet"]]
+
+    func testFailurePatternCountsStallsAndScoresPerFamily() {
+        let r = verdictResults(axes: ["method", "depth"], [
+            (["Post-LN", "6L"], verdictRecord("p6", best: 4.1)), (["Post-LN", "18L"], verdictRecord("p18", best: 6.0)),   // stalled vs 4.0
+            (["Admin", "6L"], verdictRecord("a6", best: 4.0)), (["Admin", "18L"], verdictRecord("a18", status: .diverged, divergedAt: 50)),
+            (["ReZero", "6L"], verdictRecord("r6", best: 4.0)), (["ReZero", "18L"], verdictRecord("r18", best: 4.0)),
+            (["DeepNet", "6L"], verdictRecord("d6", best: 3.9)), (["DeepNet", "18L"], verdictRecord("d18", best: 4.0)),
+        ])
+        let v = Verdicts.failurePatternMatches(r, claim: "c", table: paperTable(), rows: "method", families: families,
+                                               exclude: ["ReZero": "fp16 in the paper"])
+        // 5 of 6: Post-LN 18L agrees only because a stall counts as failure; Admin 18L is the one mismatch.
+        XCTAssertEqual(v.status, .reproduced, v.evidence)
+        XCTAssertTrue(v.evidence.hasPrefix("5 of 6 compared cells agree (83 %; needs ≥ 80 %)"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("per family: DeepNorm 2/2, Post-LN 3/4"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("Admin / 18L: paper converged (28.8), ours diverged at step 50"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("excluded: ReZero (fp16 in the paper)"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("Post-LN / 50L (not in this profile's grid)"), v.evidence)
+        XCTAssertFalse(v.evidence.contains("ReZero / 50L"), v.evidence)
+
+        // One more mismatch (Post-LN 6L stalls: 5.5 > 1.25 × DeepNet's 3.9) → 4 of 6 = 67 % < 80 %.
+        var entries = r.entries
+        entries[0].record = verdictRecord("p6", best: 5.5)
+        let worse = Verdicts.failurePatternMatches(ExperimentResults(experiment: r.experiment, profile: nil, axes: r.axes, entries: entries),
+                                                   claim: "c", table: paperTable(), rows: "method", families: families, exclude: ["ReZero": "fp16"])
+        XCTAssertEqual(worse.status, .notReproduced, worse.evidence)
+        XCTAssertTrue(worse.evidence.contains("Post-LN / 6L: paper converged (28.1), ours stalled (best valid loss 5.50 vs DeepNet 3.90, > 1.25×)"), worse.evidence)
+    }
+
+    func testFailurePatternThresholdIsInclusiveAndUnrunCellsAreNotCompared() {
+        // 4 of 5 agree = exactly 80 %: reproduced. The unfinished Admin 18L is listed, not counted.
+        let r = verdictResults(axes: ["method", "depth"], [
+            (["Post-LN", "6L"], verdictRecord("p6", best: 4.0)), (["Post-LN", "18L"], verdictRecord("p18", best: 4.0)),   // mismatch: trained
+            (["Admin", "6L"], verdictRecord("a6", best: 4.0)), (["Admin", "18L"], nil),
+            (["DeepNet", "6L"], verdictRecord("d6", best: 4.0)), (["DeepNet", "18L"], verdictRecord("d18", best: 4.0)),
+        ])
+        let v = Verdicts.failurePatternMatches(r, claim: "c", table: paperTable(), rows: "method", families: families)
+        XCTAssertEqual(v.status, .reproduced, v.evidence)
+        XCTAssertTrue(v.evidence.hasPrefix("4 of 5 compared cells agree (80 %; needs ≥ 80 %)"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("not compared (not run): Admin / 18L"), v.evidence)
+        let strict = Verdicts.failurePatternMatches(r, claim: "c", table: paperTable(), rows: "method", families: families, threshold: 0.9)
+        XCTAssertEqual(strict.status, .notReproduced, strict.evidence)
+        // Without a converged DeepNet at a depth, a finished run there cannot be judged stalled (and says so).
+        let noRef = verdictResults(axes: ["method", "depth"], [(["Post-LN", "50L"], verdictRecord("p50", best: 9.0)),
+                                                        (["DeepNet", "50L"], verdictRecord("d50", status: .diverged, divergedAt: 7))])
+        let nv = Verdicts.failurePatternMatches(noRef, claim: "c", table: paperTable(), rows: "method", families: families)
+        XCTAssertEqual(nv.status, .notReproduced, nv.evidence)
+        XCTAssertTrue(nv.evidence.hasPrefix("0 of 2 compared cells agree"), nv.evidence)
+        XCTAssertTrue(nv.evidence.contains("no converged DeepNet at 50L: stalls not judged there"), nv.evidence)
+    }
+
+    // MARK: d. log law
+
+    let depths: [Double] = [6, 12, 24, 48, 96]
+
+    func testLogLawReproducedOnALogCurve() {
+        let pts = depths.enumerated().map { (depth: $1, value: 2 * log($1) + 5 + ($0 % 2 == 0 ? 0.05 : -0.05)) }
+        let v = Verdicts.logLaw(claim: "c", points: pts, metric: "BLEU")
+        XCTAssertEqual(v.status, .reproduced, v.evidence)
+        XCTAssertTrue(v.evidence.contains("BLEU = A·ln d + B: A = "), v.evidence)
+        XCTAssertTrue(v.evidence.contains("SSE log"), v.evidence)
+    }
+
+    func testLogLawRejectsALinearCurveAndAFlatOne() {
+        // y linear in d: the log fit has A > 0 with a tight CI, but the straight line fits better.
+        let linear = Verdicts.logLaw(claim: "c", points: depths.map { (depth: $0, value: 0.1 * $0 + 20) })
+        XCTAssertEqual(linear.status, .notReproduced, linear.evidence)
+        XCTAssertTrue(linear.evidence.contains("the linear fit in d is at least as good"), linear.evidence)
+        XCTAssertFalse(linear.evidence.contains("CI does not lie above 0"), linear.evidence)
+        // Flat plus noise: A's CI contains 0.
+        let flat = Verdicts.logLaw(claim: "c", points: zip(depths, [20.0, 20.6, 19.7, 20.5, 19.9]).map { (depth: $0, value: $1) })
+        XCTAssertEqual(flat.status, .notReproduced, flat.evidence)
+        XCTAssertTrue(flat.evidence.contains("A's 95 % CI does not lie above 0"), flat.evidence)
+    }
+
+    func testLogLawNeedsFiveDepthsOverEightfold() {
+        let four = Verdicts.logLaw(claim: "c", points: [6.0, 12, 24, 48].map { (depth: $0, value: log($0)) })
+        XCTAssertEqual(four.status, .inconclusive); XCTAssertTrue(four.evidence.contains("4 distinct depth(s)"), four.evidence)
+        let narrow = Verdicts.logLaw(claim: "c", points: [6.0, 12, 18, 24, 36].map { (depth: $0, value: log($0)) })
+        XCTAssertEqual(narrow.status, .inconclusive); XCTAssertTrue(narrow.evidence.contains("6.0×"), narrow.evidence)
+        // Repeated seeds at one depth count once.
+        let seeds = Verdicts.logLaw(claim: "c", points: [6.0, 6, 12, 12, 24, 96].map { (depth: $0, value: log($0)) })
+        XCTAssertEqual(seeds.status, .inconclusive)
+    }
+
+}
