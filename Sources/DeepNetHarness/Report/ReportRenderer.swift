@@ -26,7 +26,7 @@ public enum ReportRenderer {
         guard let e = e else { return "" }
         guard let r = e.record else { return e.problem != nil ? "unusable" : "not run" }
         switch r.status {
-        case .diverged: return "diverged@\(r.divergedAtStep ?? 0)"
+        case .diverged: return "diverged at step \(r.divergedAtStep ?? 0)"
         case .failed: return "failed"
         case .ok: return fmtMetric(r.value(m), m)
         }
@@ -46,7 +46,7 @@ public enum ReportRenderer {
     static func paperCell(_ r: ExperimentResults, _ e: ResultEntry, rowAxis: String?) -> PaperCell? {
         if let f = r.experiment.paperCell { return f(e) }
         guard let t = r.experiment.paper.tables.first, let ra = rowAxis, let row = e.paperKeys[ra] else { return nil }
-        let col = r.axes.filter { $0 != ra }.compactMap { e.paperKeys[$0] }.joined(separator: " ")
+        let col = r.axes.filter { $0 != ra && $0 != seedAxis }.compactMap { e.paperKeys[$0] }.joined(separator: " ")
         return t.cell(row: row, column: col)
     }
 
@@ -264,6 +264,8 @@ public enum ReportRenderer {
         case .heatmap(let metric, let x, let y): return ("", [heatmap(r, metric, x: x, y: y, figureBase: figureBase)])
         case .diagnostic(let m, let series, let panels, let logY): return diagnostic(r, m, series: series, panels: panels, logY: logY, figureBase: figureBase)
         case .custom(let figure): let out = figure.draw(r, figureBase); return (out.markdown, out.figures)
+        case .diagnosticArray(let m, let array, let series, let panels, let logY):
+            return InstrumentFigures.namedArray(m, array: array, r, series: series, panels: panels, logY: logY, figureBase: figureBase)
         }
     }
 
@@ -393,18 +395,70 @@ public enum ReportRenderer {
         return ("", figs)
     }
 
+    /// The axis of training seeds: tables show the mean of its levels with each value in brackets.
+    public static let seedAxis = InstrumentFigures.seedAxis
+
+    /// Our text for one run: the experiment's `cellOutcome` if it has one for it, else the metric, "diverged at
+    /// step k", "failed", "not run"; and the number when it is a finite metric of a converged run.
+    static func ours(_ r: ExperimentResults, _ e: ResultEntry, _ m: Metric) -> (text: String, value: Double?) {
+        if let o = r.experiment.cellOutcome?(r, e) { return (o, nil) }
+        if let rec = e.record, rec.status == .ok, let v = rec.value(m), v.isFinite { return (fmtMetric(v, m), v) }
+        return (cellText(e, m), nil)
+    }
+
+    /// Our text for the runs of one table cell (several seeds: "27.1 [26.8, 27.4]", the mean then each seed).
+    public static func oursText(_ r: ExperimentResults, _ es: [ResultEntry], _ m: Metric) -> String {
+        let cells = es.sorted { seedOrder(r, $0) < seedOrder(r, $1) }.map { ours(r, $0, m) }
+        guard cells.count > 1 else { return cells.first?.text ?? "" }
+        let nums = cells.compactMap(\.value)
+        let list = "[" + cells.map(\.text).joined(separator: ", ") + "]"
+        if nums.isEmpty { return list }
+        let mean = fmtMetric(nums.reduce(0, +) / Double(nums.count), m)
+        return nums.count == cells.count ? "\(mean) \(list)" : "\(mean) over \(nums.count) of \(cells.count) seeds \(list)"
+    }
+
+    static func seedOrder(_ r: ExperimentResults, _ e: ResultEntry) -> Int {
+        guard let l = e.coordinates[seedAxis] else { return 0 }
+        return r.levels(seedAxis).firstIndex(of: l) ?? Int.max
+    }
+
+    /// "ours / paper" (or ours alone when the paper has no number for it).
+    static func cell(_ r: ExperimentResults, _ es: [ResultEntry], _ m: Metric, rowAxis: String) -> (String, Bool) {
+        let o = oursText(r, es, m)
+        guard let first = es.first, let p = paperCell(r, first, rowAxis: rowAxis) else { return (o, false) }
+        return ("\(o.isEmpty ? "—" : o) / \(p)", true)
+    }
+
+    /// Groups entries that differ only in their seed (in entry order).
+    static func seedGroups(_ r: ExperimentResults, _ es: [ResultEntry]) -> [[ResultEntry]] {
+        var keys: [[String]] = [], groups: [[String]: [ResultEntry]] = [:]
+        for e in es {
+            let k = zip(e.coordinates.axes, e.coordinates.labels).filter { $0.0 != seedAxis }.map(\.1)
+            if groups[k] == nil { keys.append(k); groups[k] = [] }
+            groups[k]!.append(e)
+        }
+        return keys.map { groups[$0]! }
+    }
+
+    /// A table laid out like the paper's: rows × columns, each cell "ours / paper" (ours: the metric, "diverged at
+    /// step k", or the experiment's `cellOutcome`; with a seed axis the seed mean and each seed in brackets).
     static func tableMarkdown(_ r: ExperimentResults, rows: String, columns: String, metric: Metric) -> String {
+        // seeds are pooled into each cell, never a table of their own
+        let seeded = r.axes.contains(seedAxis) && rows != seedAxis && columns != seedAxis
+        let seedNote = seeded && r.levels(seedAxis).count > 1 ? "; ours is the mean over \(seedAxis)s \(r.levels(seedAxis).joined(separator: ", ")) with each seed's value in brackets" : ""
         if !r.axes.contains(columns) {
             // One column: the metric (experiments with a single axis, e.g. Table XI's variants).
-            var md = "**\(metric.title)** (ours, with the paper's value in parentheses where it has one)\n\n| \(rows) | \(metric.title) |\n|---|---|\n"
-            for e in r.entries {
-                var t = cellText(e, metric)
-                if let p = paperCell(r, e, rowAxis: rows) { t += " (\(p))" }
-                md += "| \(mdEscape(e.coordinates.shortLabel)) | \(mdEscape(t)) |\n"
+            let groups = seeded ? seedGroups(r, r.entries) : r.entries.map { [$0] }
+            let cells = groups.map { cell(r, $0, metric, rowAxis: rows) }
+            let hasPaper = cells.contains { $0.1 }
+            var md = "**\(metric.title)**" + (hasPaper ? " (each cell: ours / the paper's\(seedNote))" : (seedNote.isEmpty ? "" : " (\(seedNote.dropFirst(2)))")) + "\n\n| \(rows) | \(metric.title) |\n|---|---|\n"
+            for (g, c) in zip(groups, cells) {
+                let label = zip(g[0].coordinates.axes, g[0].coordinates.labels).filter { !seeded || $0.0 != seedAxis }.map(\.1).joined(separator: " / ")
+                md += "| \(mdEscape(label)) | \(mdEscape(c.0)) |\n"
             }
             return md + "\n"
         }
-        let extra = r.axes.filter { $0 != rows && $0 != columns }
+        let extra = r.axes.filter { $0 != rows && $0 != columns && !(seeded && $0 == seedAxis) }
         var combos: [[String: String]] = [[:]]
         for ax in extra { combos = combos.flatMap { c in r.levels(ax).map { c.merging([ax: $0]) { $1 } } } }
         var md = ""
@@ -413,19 +467,19 @@ public enum ReportRenderer {
             if es.isEmpty { continue }
             let rl = r.levels(rows).filter { rv in es.contains { $0.coordinates[rows] == rv } }
             let cl = r.levels(columns).filter { cv in es.contains { $0.coordinates[columns] == cv } }
-            let hasPaper = es.contains { paperCell(r, $0, rowAxis: rows) != nil }
-            let title = combo.isEmpty ? "" : " — " + extra.map { "\($0) \(combo[$0]!)" }.joined(separator: ", ")
-            md += "**\(metric.title)\(title)**" + (hasPaper ? " (ours, with the paper's value in parentheses)" : "") + "\n\n"
-            md += "| \(rows) \\ \(columns) | " + cl.map(mdEscape).joined(separator: " | ") + " |\n|---|" + cl.map { _ in "---" }.joined(separator: "|") + "|\n"
+            var grid: [[(String, Bool)]] = []
             for rv in rl {
-                var line = "| \(mdEscape(rv)) |"
-                for cv in cl {
-                    let e = es.first { $0.coordinates[rows] == rv && $0.coordinates[columns] == cv }
-                    var t = cellText(e, metric)
-                    if let en = e, let p = paperCell(r, en, rowAxis: rows) { t += " (\(p))" }
-                    line += " \(mdEscape(t)) |"
-                }
-                md += line + "\n"
+                grid.append(cl.map { cv in
+                    let group = es.filter { $0.coordinates[rows] == rv && $0.coordinates[columns] == cv }
+                    return group.isEmpty ? ("", false) : cell(r, group, metric, rowAxis: rows)
+                })
+            }
+            let hasPaper = grid.contains { $0.contains { $0.1 } }
+            let title = combo.isEmpty ? "" : " — " + extra.map { "\($0) \(combo[$0]!)" }.joined(separator: ", ")
+            md += "**\(metric.title)\(title)**" + (hasPaper ? " (each cell: ours / the paper's\(seedNote))" : (seedNote.isEmpty ? "" : " (\(seedNote.dropFirst(2)))")) + "\n\n"
+            md += "| \(rows) \\ \(columns) | " + cl.map(mdEscape).joined(separator: " | ") + " |\n|---|" + cl.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for (rv, cells) in zip(rl, grid) {
+                md += "| \(mdEscape(rv)) |" + cells.map { " \(mdEscape($0.0)) |" }.joined() + "\n"
             }
             md += "\n"
         }
@@ -434,15 +488,72 @@ public enum ReportRenderer {
 
     // MARK: README index
 
+    /// "2 of 3 claims reproduced; 1 not reproduced." from the verdict counts.
+    public static func defaultSummary(_ vs: [ClaimVerdict]) -> String {
+        let n = vs.count
+        if n == 0 { return "No claims stated." }
+        func count(_ s: VerdictStatus) -> Int { vs.filter { $0.status == s }.count }
+        let claims = n == 1 ? "claim" : "claims"
+        if count(.notRun) == n { return "Not run yet (\(n) \(claims) to test)." }
+        var parts = ["\(count(.reproduced)) of \(n) \(claims) reproduced"]
+        if count(.notReproduced) > 0 { parts.append("\(count(.notReproduced)) not reproduced") }
+        if count(.inconclusive) > 0 { parts.append("\(count(.inconclusive)) inconclusive") }
+        if count(.notRun) > 0 { parts.append("\(count(.notRun)) not run") }
+        return parts.joined(separator: "; ") + "."
+    }
+
+    /// Engine threads of a run from its recorded provenance ("2 engine"; before engine-numerics-2 the
+    /// OPENBLAS_NUM_THREADS value, "1"): the leading integer, nil when there is none.
+    public static func threadCount(_ s: String) -> Int? {
+        let digits = s.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }
+        return Int(digits).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// The compute ledger: CPU-hours (recorded wall seconds × recorded threads) of every experiment's recorded runs;
+    /// a run listed by several experiments counts once, under the first, and is marked shared in the others.
+    public static func computeLedger(experiments: [Experiment], results: [ExperimentResults]) -> String {
+        var owner: [String: String] = [:]
+        var md = "## Compute\n\nCPU-hours = recorded wall time × recorded engine threads of each run (a run shared by several experiments counts once, under the first that lists it).\n\n"
+        md += "| experiment | runs counted | wall-clock hours | CPU-hours | note |\n|---|---|---|---|---|\n"
+        var totalRuns = 0, totalWall = 0.0, totalCPU = 0.0
+        for (e, res) in zip(experiments, results) {
+            var runs = 0, wall = 0.0, cpu = 0.0, unknownThreads = 0
+            var sharedWith: [String: Int] = [:], sharedOrder: [String] = []
+            var seenHere = Set<String>()
+            for en in res.entries {
+                guard let rec = en.record, !seenHere.contains(en.runID) else { continue }
+                seenHere.insert(en.runID)
+                if let first = owner[en.runID] {
+                    if sharedWith[first] == nil { sharedOrder.append(first) }
+                    sharedWith[first, default: 0] += 1
+                    continue
+                }
+                owner[en.runID] = e.id
+                let t = threadCount(rec.provenance.threads)
+                if t == nil { unknownThreads += 1 }
+                runs += 1; wall += rec.metrics.wallSeconds; cpu += rec.metrics.wallSeconds * Double(t ?? 1)
+            }
+            if runs == 0 && sharedOrder.isEmpty { continue }
+            var notes = sharedOrder.map { "\(sharedWith[$0]!) shared run\(sharedWith[$0]! == 1 ? "" : "s") counted under \($0)" }
+            if unknownThreads > 0 { notes.append("threads not recorded for \(unknownThreads) run\(unknownThreads == 1 ? "" : "s") (counted as 1)") }
+            md += "| [\(e.id)](\(e.id).md) | \(runs) | \(String(format: "%.2f", wall / 3600)) | \(String(format: "%.2f", cpu / 3600)) | \(mdEscape(notes.joined(separator: "; "))) |\n"
+            totalRuns += runs; totalWall += wall; totalCPU += cpu
+        }
+        md += "| **total** | \(totalRuns) | \(String(format: "%.2f", totalWall / 3600)) | \(String(format: "%.2f", totalCPU / 3600)) | |\n"
+        return md
+    }
+
     public static func index(_ items: [RenderedReport], experiments: [Experiment], results: [ExperimentResults]) -> String {
         var md = "# DeepNet reproduction: reports\n\n"
         md += "One report per table and figure of \"DeepNet: Scaling Transformers to 1,000 Layers\" (Wang et al., TPAMI 2024), rendered by `deepnet report --all` from the results folder only. Status is computed by each experiment's verdict function over its results.\n\n"
-        md += "| experiment | paper | title | profile | runs | status | claims (reproduced / not reproduced / inconclusive / not run) |\n|---|---|---|---|---|---|---|\n"
+        md += "| experiment | paper | title | profile | runs | status | claims (reproduced / not reproduced / inconclusive / not run) | summary |\n|---|---|---|---|---|---|---|---|\n"
         for (i, e) in experiments.enumerated() {
             let rep = items[i], res = results[i]
             let n = [VerdictStatus.reproduced, .notReproduced, .inconclusive, .notRun].map { s in rep.verdicts.filter { $0.status == s }.count }
-            md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.map(String.init).joined(separator: " / ")) |\n"
+            let summary = e.summary?(res, rep.verdicts) ?? defaultSummary(rep.verdicts)
+            md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.map(String.init).joined(separator: " / ")) | \(mdEscape(summary)) |\n"
         }
+        md += "\n" + computeLedger(experiments: experiments, results: results)
         md += "\nRegenerate with `deepnet report --all` (reduced results in `results/reduced`) or `make smoke` for the CI profile.\n"
         return md
     }

@@ -60,17 +60,68 @@ public enum SVG {
         return out
     }
 
+    /// Candidate ticks of a log axis over [lo, hi] (lo > 0): the minimum, every decade inside, the maximum, and
+    /// (when the axis spans at most two decades, or no decade falls inside) the 2× and 5× multiples. Sorted.
     public static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
+        logTickPlan(lo, hi).map(\.value).sorted()
+    }
+
+    /// Tick importance on a log axis: labels of lower rank win when two would overlap.
+    public enum LogTickRank: Int, Sendable, Comparable {
+        case minimum = 0, decade = 1, maximum = 2, intermediate = 3
+        public static func < (a: LogTickRank, b: LogTickRank) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    static func logTickPlan(_ lo: Double, _ hi: Double) -> [(value: Double, rank: LogTickRank)] {
+        guard lo > 0, hi >= lo, lo.isFinite, hi.isFinite else { return [] }
         let a = Int(floor(log10(lo))), b = Int(ceil(log10(hi)))
-        var out: [Double] = []
+        func inside(_ v: Double) -> Bool { v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) }
+        func same(_ u: Double, _ v: Double) -> Bool { abs(u - v) <= 1e-9 * max(abs(u), abs(v)) }
+        var out: [(value: Double, rank: LogTickRank)] = [(lo, .minimum)]
+        var decades: [Double] = []
         for e in a...max(a, b) {
-            for m in (b - a <= 2 ? [1.0, 2, 5] : [1.0]) {
-                let v = m * pow(10, Double(e))
-                if v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) { out.append(v) }
+            let v = pow(10, Double(e))
+            if inside(v) { decades.append(v) }
+        }
+        for v in decades where !same(v, lo) { out.append((v, .decade)) }
+        if !out.contains(where: { same($0.value, hi) }) { out.append((hi, .maximum)) }
+        if b - a <= 2 || decades.isEmpty {
+            for e in a...max(a, b) {
+                for m in [2.0, 5.0] {
+                    let v = m * pow(10, Double(e))
+                    if inside(v) && !out.contains(where: { same($0.value, v) }) { out.append((v, .intermediate)) }
+                }
             }
         }
-        if out.count < 3 { return linearTicks(lo, hi).filter { $0 > 0 } }
         return out
+    }
+
+    /// A labelled log axis of `length` pixels: the axis range (the lower end may be moved down to a round value so
+    /// that its label does not collide with the first decade's), the tick values, and the subset that is labelled.
+    /// The minimum and every decade are always labelled; the maximum and 2×/5× multiples only where their label
+    /// keeps `gap` pixels from the others. `horizontal`: labels side by side (their width counts), else stacked.
+    public static func logAxis(_ lo: Double, _ hi: Double, length: Double, horizontal: Bool, fontSize: Double = 11)
+        -> (lo: Double, hi: Double, ticks: [Double], labelled: [Double]) {
+        var lo = lo
+        func pos(_ v: Double, _ l: Double) -> Double { hi > l ? (log10(v) - log10(l)) / (log10(hi) - log10(l)) * length : 0 }
+        func extent(_ v: Double) -> Double { horizontal ? Double(tickLabel(v).count) * fontSize * 0.62 : fontSize }
+        func collide(_ u: Double, _ v: Double, _ l: Double) -> Bool {
+            abs(pos(u, l) - pos(v, l)) < (extent(u) + extent(v)) / 2 + (horizontal ? 4 : 2)
+        }
+        // The minimum's label must not sit on the first decade's: move the lower end down to a round value.
+        if let firstDecade = logTickPlan(lo, hi).filter({ $0.rank == .decade }).map(\.value).min(), collide(lo, firstDecade, lo) {
+            let e = floor(log10(lo))
+            var candidates: [Double] = []
+            for k in [e, e - 1, e - 2] { for m in stride(from: 9.0, through: 1, by: -1) { candidates.append(m * pow(10, k)) } }
+            if let c = candidates.first(where: { $0 < lo && !collide($0, firstDecade, $0) }) { lo = c }
+        }
+        let plan = logTickPlan(lo, hi).sorted { ($0.rank, $0.value) < ($1.rank, $1.value) }
+        var labelled: [Double] = []
+        for t in plan {
+            if t.rank > .decade && labelled.contains(where: { collide($0, t.value, lo) }) { continue }
+            labelled.append(t.value)
+        }
+        return (lo, hi, plan.map(\.value).sorted(), labelled.sorted())
     }
 }
 
@@ -84,8 +135,21 @@ public struct LineSeries: Sendable {
     /// Marker at each point (for sparse series such as BLEU vs depth).
     public var markers: Bool
     public var dashed: Bool
-    public init(name: String, x: [Double], y: [Double], markers: Bool = false, dashed: Bool = false) {
-        self.name = name; self.x = x; self.y = y; self.markers = markers; self.dashed = dashed
+    /// false: markers only, no line through the points (several seeds at one x).
+    public var connect: Bool
+    public init(name: String, x: [Double], y: [Double], markers: Bool = false, dashed: Bool = false, connect: Bool = true) {
+        self.name = name; self.x = x; self.y = y; self.markers = markers || !connect; self.dashed = dashed; self.connect = connect
+    }
+}
+
+/// A shaded region between `lower` and `upper` at each `x` (a confidence band).
+public struct Band: Sendable {
+    public var x: [Double]
+    public var lower: [Double]
+    public var upper: [Double]
+    public var color: String
+    public init(x: [Double], lower: [Double], upper: [Double], color: String = SVG.palette[0]) {
+        self.x = x; self.lower = lower; self.upper = upper; self.color = color
     }
 }
 
@@ -98,13 +162,15 @@ public struct LinePlot: Sendable {
     public var series: [LineSeries]
     /// Category labels for x (when x values are 0, 1, 2, … indices).
     public var xCategories: [String]? = nil
+    /// Shaded bands (e.g. a fit's confidence band), drawn under the lines.
+    public var bands: [Band] = []
     public var width = 640
     public var height = 400
 
     public init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                series: [LineSeries], xCategories: [String]? = nil) {
+                series: [LineSeries], xCategories: [String]? = nil, bands: [Band] = []) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.xScale = xScale; self.yScale = yScale
-        self.series = series; self.xCategories = xCategories
+        self.series = series; self.xCategories = xCategories; self.bands = bands
     }
 
     public func render() -> String {
@@ -113,6 +179,9 @@ public struct LinePlot: Sendable {
         func valid(_ v: Double, _ s: AxisScale) -> Bool { v.isFinite && (s == .linear || v > 0) }
         var xs: [Double] = [], ys: [Double] = []
         for s in series { for (x, y) in zip(s.x, s.y) where valid(x, xScale) && valid(y, yScale) { xs.append(x); ys.append(y) } }
+        for b in bands {
+            for (x, (l, u)) in zip(b.x, zip(b.lower, b.upper)) where valid(x, xScale) && valid(l, yScale) && valid(u, yScale) { ys.append(l); ys.append(u) }
+        }
         var out = SVG.header(width, height)
         out += SVG.text(Double(width) / 2, 20, title, size: 13, weight: "bold")
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
@@ -127,7 +196,17 @@ public struct LinePlot: Sendable {
         }
         var (xl, xh) = span(x0, x1, xScale)
         if xCategories != nil { xl = -0.5; xh = Double(max(0, (xCategories?.count ?? 1) - 1)) + 0.5 }
-        let (yl, yh) = span(y0, y1, yScale)
+        var (yl, yh) = span(y0, y1, yScale)
+        // Log axes: labelled at the minimum and every decade (the lower end may move down to a round value).
+        var xLog: (ticks: [Double], labelled: [Double])? = nil, yLog: (ticks: [Double], labelled: [Double])? = nil
+        if xScale == .log && xCategories == nil {
+            let a = SVG.logAxis(xl, xh, length: pw, horizontal: true)
+            xl = a.lo; xLog = (a.ticks, a.labelled)
+        }
+        if yScale == .log {
+            let a = SVG.logAxis(yl, yh, length: ph, horizontal: false)
+            yl = a.lo; yLog = (a.ticks, a.labelled)
+        }
         func tx(_ x: Double) -> Double {
             xScale == .log ? ml + (log10(x) - log10(xl)) / (log10(xh) - log10(xl)) * pw : ml + (x - xl) / (xh - xl) * pw
         }
@@ -135,20 +214,28 @@ public struct LinePlot: Sendable {
             yScale == .log ? mt + ph - (log10(y) - log10(yl)) / (log10(yh) - log10(yl)) * ph : mt + ph - (y - yl) / (yh - yl) * ph
         }
         out += "<rect x=\"\(SVG.f(ml))\" y=\"\(SVG.f(mt))\" width=\"\(SVG.f(pw))\" height=\"\(SVG.f(ph))\" fill=\"none\" stroke=\"#333333\"/>\n"
-        let yt = yScale == .log ? SVG.logTicks(yl, yh) : SVG.linearTicks(yl, yh)
+        for b in bands {
+            let pts = zip(b.x, zip(b.lower, b.upper)).filter { valid($0.0, xScale) && valid($0.1.0, yScale) && valid($0.1.1, yScale) }
+            if pts.count > 1 {
+                let d = (pts.map { "\(SVG.f(tx($0.0))),\(SVG.f(ty(min(max($0.1.1, yl), yh))))" }
+                    + pts.reversed().map { "\(SVG.f(tx($0.0))),\(SVG.f(ty(min(max($0.1.0, yl), yh))))" }).joined(separator: " ")
+                out += "<polygon fill=\"\(b.color)\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\(d)\"/>\n"
+            }
+        }
+        let yt = yLog?.ticks ?? SVG.linearTicks(yl, yh)
         for t in yt {
             let y = ty(t)
             out += "<line x1=\"\(SVG.f(ml))\" y1=\"\(SVG.f(y))\" x2=\"\(SVG.f(ml + pw))\" y2=\"\(SVG.f(y))\" stroke=\"#e5e5e5\"/>\n"
-            out += SVG.text(ml - 6, y + 4, SVG.tickLabel(t), anchor: "end")
+            if yLog?.labelled.contains(t) ?? true { out += SVG.text(ml - 6, y + 4, SVG.tickLabel(t), anchor: "end") }
         }
         if let cats = xCategories {
             for (i, c) in cats.enumerated() { out += SVG.text(tx(Double(i)), mt + ph + 16, c) }
         } else {
-            let xt = xScale == .log ? SVG.logTicks(xl, xh) : SVG.linearTicks(xl, xh)
+            let xt = xLog?.ticks ?? SVG.linearTicks(xl, xh)
             for t in xt {
                 let x = tx(t)
                 out += "<line x1=\"\(SVG.f(x))\" y1=\"\(SVG.f(mt + ph))\" x2=\"\(SVG.f(x))\" y2=\"\(SVG.f(mt + ph + 4))\" stroke=\"#333333\"/>\n"
-                out += SVG.text(x, mt + ph + 16, SVG.tickLabel(t))
+                if xLog?.labelled.contains(t) ?? true { out += SVG.text(x, mt + ph + 16, SVG.tickLabel(t)) }
             }
         }
         out += SVG.text(ml + pw / 2, Double(height) - 10, xLabel)
@@ -156,7 +243,7 @@ public struct LinePlot: Sendable {
         for (i, s) in series.enumerated() {
             let color = SVG.palette[i % SVG.palette.count]
             let pts = zip(s.x, s.y).filter { valid($0.0, xScale) && valid($0.1, yScale) }
-            if pts.count > 1 {
+            if pts.count > 1 && s.connect {
                 let d = pts.map { "\(SVG.f(tx($0.0))),\(SVG.f(ty($0.1)))" }.joined(separator: " ")
                 out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"\(s.dashed ? " stroke-dasharray=\"5,3\"" : "") points=\"\(d)\"/>\n"
             }
@@ -164,7 +251,11 @@ public struct LinePlot: Sendable {
                 for p in pts { out += "<circle cx=\"\(SVG.f(tx(p.0)))\" cy=\"\(SVG.f(ty(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
             }
             let ly = mt + 8 + Double(i) * 16
-            out += "<line x1=\"\(SVG.f(ml + pw + 10))\" y1=\"\(SVG.f(ly))\" x2=\"\(SVG.f(ml + pw + 28))\" y2=\"\(SVG.f(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"5,3\"" : "")/>\n"
+            if s.connect {
+                out += "<line x1=\"\(SVG.f(ml + pw + 10))\" y1=\"\(SVG.f(ly))\" x2=\"\(SVG.f(ml + pw + 28))\" y2=\"\(SVG.f(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"5,3\"" : "")/>\n"
+            } else {
+                out += "<circle cx=\"\(SVG.f(ml + pw + 19))\" cy=\"\(SVG.f(ly))\" r=\"3\" fill=\"\(color)\"/>\n"
+            }
             out += SVG.text(ml + pw + 32, ly + 4, s.name, anchor: "start")
         }
         return out + "</svg>\n"
@@ -269,7 +360,19 @@ public struct Heatmap: Sendable {
                     out += "<text x=\"\(SVG.f(x + cw / 2))\" y=\"\(SVG.f(y + ch / 2 + 4))\" text-anchor=\"middle\" font-size=\"10\" fill=\"\(t > 0.6 ? "#ffffff" : "#000000")\">\(SVG.esc(SVG.tickLabel((v * 10).rounded() / 10)))</text>\n"
                 } else {
                     out += "<rect x=\"\(SVG.f(x))\" y=\"\(SVG.f(y))\" width=\"\(SVG.f(cw))\" height=\"\(SVG.f(ch))\" fill=\"#dddddd\" stroke=\"#ffffff\"/>\n"
-                    out += SVG.text(x + cw / 2, y + ch / 2 + 4, annotations[yi][xi], size: 9)
+                    // a long note ("diverged at step 312") on two lines when one does not fit the cell
+                    let a = annotations[yi][xi], words = a.split(separator: " ").map(String.init)
+                    if Double(a.count) * 5.4 > cw - 4 && words.count > 1 {
+                        var cut = 1, best = Int.max
+                        for k in 1..<words.count {
+                            let l = words[..<k].joined(separator: " ").count, rr = words[k...].joined(separator: " ").count
+                            if max(l, rr) < best { best = max(l, rr); cut = k }
+                        }
+                        out += SVG.text(x + cw / 2, y + ch / 2 - 1, words[..<cut].joined(separator: " "), size: 9)
+                        out += SVG.text(x + cw / 2, y + ch / 2 + 9, words[cut...].joined(separator: " "), size: 9)
+                    } else {
+                        out += SVG.text(x + cw / 2, y + ch / 2 + 4, a, size: 9)
+                    }
                 }
             }
         }

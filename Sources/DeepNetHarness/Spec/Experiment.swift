@@ -198,6 +198,9 @@ public enum Render: Sendable {
     case diagnostic(MeasurementKind, series: String, panels: String? = nil, logY: Bool = false)
     /// A figure of the experiment's own, drawn by a function in its file (README "Adding a report figure").
     case custom(ReportFigure)
+    /// One named 1-D array recorded by an instrument (e.g. `.modelUpdate`'s "delta_f_pre_ln") against its steps:
+    /// one panel per level of `panels`, one line per level of `series`. Draws nothing, and says so, when no run has it.
+    case diagnosticArray(MeasurementKind, array: String, series: String, panels: String? = nil, logY: Bool = false)
 }
 
 /// A report section drawn by an experiment's own function: from the results and the base name its SVG files must
@@ -250,15 +253,23 @@ public struct Experiment: Sendable {
     /// The paper's number to show next to a run's (default: the first paper table, row = paper key of the
     /// table's row axis, column = paper keys of the other axes joined by a space).
     public var paperCell: (@Sendable (ResultEntry) -> PaperCell?)?
+    /// Our cell of a run in the report's tables when it is not the plain metric (e.g. "stalled (5.9 vs 3.8)" from a
+    /// run-outcome classification); nil keeps the default ("27.1", "diverged at step 312", "failed").
+    public var cellOutcome: (@Sendable (ExperimentResults, ResultEntry) -> String?)?
+    /// One sentence for the reports index; nil: generated from the verdict counts ("2 of 3 claims reproduced; …").
+    public var summary: (@Sendable (ExperimentResults, [ClaimVerdict]) -> String)?
 
     public init(id: String, title: String, artifact: PaperArtifact, claim: String, paper: PaperNumbers,
                 paperSetup: String, measured: String, measurements: [MeasurementKind], renders: [Render],
                 profiles: [Profile: ProfilePlan],
                 paperCell: (@Sendable (ResultEntry) -> PaperCell?)? = nil,
+                cellOutcome: (@Sendable (ExperimentResults, ResultEntry) -> String?)? = nil,
+                summary: (@Sendable (ExperimentResults, [ClaimVerdict]) -> String)? = nil,
                 verdict: @escaping @Sendable (ExperimentResults) -> [ClaimVerdict]) {
         self.id = id; self.title = title; self.artifact = artifact; self.claim = claim; self.paper = paper
         self.paperSetup = paperSetup; self.measured = measured; self.measurements = measurements
         self.renders = renders; self.profiles = profiles; self.verdict = verdict; self.paperCell = paperCell
+        self.cellOutcome = cellOutcome; self.summary = summary
     }
 
     public func plan(_ p: Profile) -> ProfilePlan {
