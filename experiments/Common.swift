@@ -251,6 +251,8 @@ enum RealData {
                                  description: "Multi30k en→fr (29k training pairs) as a stand-in for WMT-14 En-Fr")
     static let multilingual = DataChoice(real: .tatoeba, source: "en", target: "xx",
                                          description: "the 13 English-centric Tatoeba pairs (split by the data module) as a stand-in for OPUS-100")
+    static let multi30kMany = DataChoice(real: .multi30kMany, source: "xx", target: "xx",
+                                         description: "Multi30k many-to-many en↔{de, fr, cs} (6 directions, 29k multi-way parallel captions × 6, target-language tags; BLEU per direction, averaged) as a small multilingual stand-in for OPUS-100")
     static let englishLM = DataChoice(real: .multi30k, source: "en", target: "en",
                                       description: "English side of Multi30k as a small language-modelling corpus")
 }

@@ -73,6 +73,40 @@ final class CorpusTests: XCTestCase {
         }
     }
 
+    /// multi30k-many: six directions, multi-way parallel, a target-language tag on every source after preparation.
+    func testMulti30kMany() throws {
+        let dir = try TestData.requireDataDir()
+        let ds = try DataSetRegistry.load(.multi30kMany, dataDirectory: dir)
+        XCTAssertEqual(ds.directions.count, 6)
+        XCTAssertEqual(Set(ds.directions), Set(DataSetSpec.bothWays([("de", "en"), ("fr", "en"), ("cs", "en")])))
+        XCTAssertEqual(ds.languageTags, ["__cs__", "__de__", "__en__", "__fr__"])
+        XCTAssertEqual(ds.files.count, 12)
+        let train = try ds.split("train"), valid = try ds.split("valid"), test = try ds.split("test")
+        XCTAssertEqual(train.count + train.filterReport.dropped, 6 * 29_000)
+        XCTAssertEqual(valid.count, 6 * 1014)
+        XCTAssertEqual(test.count, 6 * 1000)
+        let deEn = test.subset(direction: LanguagePair("de", "en")), enDe = test.subset(direction: LanguagePair("en", "de"))
+        let frEn = test.subset(direction: LanguagePair("fr", "en")), enCs = test.subset(direction: LanguagePair("en", "cs"))
+        XCTAssertEqual(deEn.count, 1000); XCTAssertEqual(enCs.count, 1000)
+        XCTAssertEqual(deEn.sources, enDe.targets)
+        XCTAssertEqual(deEn.targets, frEn.targets)          // multi-way parallel: the same English captions
+        XCTAssertEqual(enCs.sources, deEn.targets)
+        // The same test set as multi30k's own test_2016_flickr.
+        XCTAssertEqual(try DataSetRegistry.load(.multi30k, options: DataSetOptions(pair: LanguagePair("fr", "en")), dataDirectory: dir)
+            .split("test").sources, frEn.sources)
+        // One direction on request; the tag of its target language on every prepared source.
+        var o = DataSetOptions(pair: LanguagePair("en", "cs"))
+        o.maxTrainExamples = 2000
+        let one = try DataSetRegistry.load(.multi30kMany, options: o, dataDirectory: dir)
+        XCTAssertEqual(one.directions, [LanguagePair("en", "cs")])
+        let p = try PreparedData.prepare(one, options: PreprocessOptions(bpeMerges: 300), useCache: false)
+        let tag = try XCTUnwrap(p.sourceVocabulary.languageTagIndex("cs"))
+        XCTAssertTrue(try p.split("test").source.allSatisfy { $0.first == tag })
+        XCTAssertTrue(try p.split("train").source.allSatisfy { $0.first == tag })
+        XCTAssertNotNil(p.sourceVocabulary.languageTagIndex("de"))   // every language's tag is in the joint vocabulary
+        XCTAssertEqual(p.sourceVocabulary.count, p.targetVocabulary.count)   // joint
+    }
+
     func testIWSLTMini() throws {
         let dir = try TestData.requireDataDir()
         let ds = try DataSetRegistry.load(.iwslt14Mini, dataDirectory: dir)

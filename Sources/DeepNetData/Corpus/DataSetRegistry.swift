@@ -156,7 +156,7 @@ public struct DataSetRegistry: Sendable {
 
     /// Every data set of the project, one line each.
     public static let builtIn: [DataSetDefinition] = [
-        .synthetic, .multi30k, .iwslt14Mini, .newstest2014, .newstest2017, .tatoeba,
+        .synthetic, .multi30k, .iwslt14Mini, .newstest2014, .newstest2017, .tatoeba, .multi30kMany,
     ] + DataSetDefinition.paperCorpora
 
     public static let standard = DataSetRegistry(builtIn)

@@ -25,6 +25,10 @@ public enum DataGlue {
         }
         let (options, _) = try DataFactory.dataSetOptions(spec)   // a direction the data set lacks fails here, at planning
         h.update(";declared=\(def.declaredFingerprint(options: options))")
+        // Multilingual sets: the run validates round-robin over the directions and decodes evalSentences split
+        // evenly over them, scoring BLEU per direction (DataFactory.make, MultilingualBLEU) — not what a run of the
+        // same settings did before, so it is a different run.
+        if def.spec.multilingual { h.update(";eval=per-direction-1") }
         return "\(spec.dataset)-" + h.hexDigest()
     }
 }

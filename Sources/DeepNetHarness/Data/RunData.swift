@@ -15,6 +15,9 @@ public protocol RunData: AnyObject {
     /// BLEU test set: source ids (without EOS), raw references.
     var testSources: [[Int32]] { get }
     var testReferences: [String] { get }
+    /// Direction of each test sentence ("de-en") when the data set is multilingual (BLEU is then scored per
+    /// direction); empty for a single direction.
+    var testDirections: [String] { get }
     /// Target ids → text in the form the references are scored in.
     func detokenize(_ ids: [Int32]) -> String
     /// Sentence lengths, for the memory admission check (RunAdmission); nil when unknown.
@@ -23,6 +26,7 @@ public protocol RunData: AnyObject {
 
 public extension RunData {
     var lengthProfile: LengthProfile? { nil }
+    var testDirections: [String] { [] }
 }
 
 public struct DataUnavailable: Error, CustomStringConvertible {
@@ -42,6 +46,7 @@ final class PreparedRunData: RunData {
     let seed: UInt64
     let testSources: [[Int32]]
     let testReferences: [String]
+    let testDirections: [String]
     let batchesPerEpoch: Int
     private let lock = NSLock()
     private var epochCache: (epoch: Int, batches: [[Int]])?
@@ -49,9 +54,9 @@ final class PreparedRunData: RunData {
     var vocabSize: Int { prepared.targetVocabulary.count }
 
     init(prepared: PreparedData, summary: String, train: Batcher, valid: Batcher, layout: BatchLayout, seed: UInt64,
-         testSources: [[Int32]], testReferences: [String]) {
+         testSources: [[Int32]], testReferences: [String], testDirections: [String]) {
         self.prepared = prepared; self.summary = summary; self.train = train; self.valid = valid; self.layout = layout
-        self.seed = seed; self.testSources = testSources; self.testReferences = testReferences
+        self.seed = seed; self.testSources = testSources; self.testReferences = testReferences; self.testDirections = testDirections
         // Constant across epochs: packing runs over examples sorted by length, whose sequence of lengths does not
         // depend on the epoch's shuffle.
         batchesPerEpoch = max(1, train.batchIndices(epoch: 1).count)
@@ -90,14 +95,21 @@ public enum DataFactory {
         let prepared = try PreparedData.prepare(ds, options: PreprocessOptions(bpeMerges: merges))
         let lm = c.task != .translation
         let maxTok = c.data.maxTokensPerSentence
+        let multilingual = ds.spec.multilingual
         // Sentences longer than maxTokensPerSentence (or empty) are left out of training and validation.
         func usable(_ name: String) throws -> (src: [[Int32]], tgt: [[Int32]]) {
             let s = try prepared.split(name)
-            var src: [[Int32]] = [], tgt: [[Int32]] = []
-            for (x, y) in zip(s.source, s.target) where !y.isEmpty && y.count <= maxTok && (lm || (!x.isEmpty && x.count <= maxTok)) {
-                src.append(lm ? [] : x); tgt.append(y)
+            var idx: [Int] = []
+            for (i, (x, y)) in zip(s.source, s.target).enumerated() where !y.isEmpty && y.count <= maxTok && (lm || (!x.isEmpty && x.count <= maxTok)) {
+                idx.append(i)
             }
-            return (src, tgt)
+            // Multilingual validation: round-robin over the directions, so that the prefix validated on (below)
+            // covers every direction, not the first one the split lists.
+            if multilingual && name == "valid" {
+                let directionOf = try prepared.dataSet.split(name).directionIndex
+                idx = DataFactory.roundRobin(idx, directionOf: directionOf)
+            }
+            return (idx.map { lm ? [] : s.source[$0] }, idx.map { s.target[$0] })
         }
         let tr = try usable("train"), va = try usable("valid")
         guard !tr.tgt.isEmpty, !va.tgt.isEmpty else {
@@ -121,10 +133,47 @@ public enum DataFactory {
             throw DataUnavailable(message: "\(c.data.dataset): training.batchTokens = \(budget) is smaller than one sentence of up to data.maxTokensPerSentence = \(maxTok) tokens (+ EOS): \(error)")
         }
         let test = try prepared.split("test"), refs = try prepared.references("test")
-        let n = c.data.evalSentences == 0 ? test.count : min(c.data.evalSentences, test.count)
-        let summary = "\(named): \(train.count) train / \(valid.count) valid / \(n) test, BPE \(merges) merges, vocabulary \(vocab.count)"
+        let testCorpus = try prepared.dataSet.split("test")
+        let sel = DataFactory.testSelection(directionIndex: testCorpus.directionIndex, directions: testCorpus.directions.count,
+                                evalSentences: c.data.evalSentences, multilingual: multilingual)
+        let dirs = multilingual ? sel.map { testCorpus.direction(of: $0).description } : []
+        let perDirection = multilingual ? " (\(Set(dirs).count) directions)" : ""
+        let summary = "\(named): \(train.count) train / \(valid.count) valid / \(sel.count) test\(perDirection), BPE \(merges) merges, vocabulary \(vocab.count)"
         return PreparedRunData(prepared: prepared, summary: summary, train: train, valid: valid, layout: layout, seed: seed,
-                               testSources: Array(test.source.prefix(n)), testReferences: Array(refs.prefix(n)))
+                               testSources: sel.map { test.source[$0] }, testReferences: sel.map { refs[$0] }, testDirections: dirs)
+    }
+
+    /// `indices` reordered round-robin over their directions (first of each direction in order of appearance, then
+    /// the second of each, …), each direction's own order kept.
+    public static func roundRobin(_ indices: [Int], directionOf: [Int]) -> [Int] {
+        var groups: [[Int]] = [], slot: [Int: Int] = [:]
+        for i in indices {
+            let d = directionOf[i]
+            if let g = slot[d] { groups[g].append(i) } else { slot[d] = groups.count; groups.append([i]) }
+        }
+        var out: [Int] = []
+        out.reserveCapacity(indices.count)
+        for k in 0..<(groups.map(\.count).max() ?? 0) { for g in groups where k < g.count { out.append(g[k]) } }
+        return out
+    }
+
+    /// The test sentences a run decodes (`data.evalSentences` = n, 0 = all). One direction: the first n. Multilingual:
+    /// n split evenly over the k directions the split lists — the first ⌊n/k⌋ sentences of each direction, one more
+    /// for the first n mod k directions — so that every direction is scored (not the first n overall, which would
+    /// be one or two directions).
+    public static func testSelection(directionIndex: [Int], directions: Int, evalSentences n: Int, multilingual: Bool) -> [Int] {
+        let all = Array(directionIndex.indices)
+        if n == 0 { return all }
+        guard multilingual, directions > 1 else { return Array(all.prefix(n)) }
+        var order: [Int] = [], byDirection: [Int: [Int]] = [:]
+        for i in all {
+            if byDirection[directionIndex[i]] == nil { order.append(directionIndex[i]) }
+            byDirection[directionIndex[i], default: []].append(i)
+        }
+        let k = order.count
+        var out: [Int] = []
+        for (j, d) in order.enumerated() { out += byDirection[d]!.prefix(n / k + (j < n % k ? 1 : 0)) }
+        return out
     }
 
     /// The run's data set from DeepNetData's registry, with the options its data settings imply, and a label.

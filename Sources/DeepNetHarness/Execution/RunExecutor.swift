@@ -332,13 +332,25 @@ final class TrainingSession {
         record.metrics.decodeSeconds = Date().timeIntervalSince(decodeStart)
         let texts = hyps.map { data.detokenize($0) }
         let opts = c.decode.bleuTokenize.scoringOptions
-        let score = try SacreBLEU(opts).corpusScore(hypotheses: texts, references: [data.testReferences])
-        record.metrics.bleu = score.score
+        var signature = "nrefs:1|case:mixed|eff:no|tok:\(c.decode.bleuTokenize.rawValue)|smooth:\(opts.smoothing.rawValue)|version:\(SacreBLEU.version)|decode:\(c.decode.beam == 1 ? "greedy" : "beam\(c.decode.beam)")"
+        if data.testDirections.isEmpty {
+            record.metrics.bleu = try SacreBLEU(opts).corpusScore(hypotheses: texts, references: [data.testReferences]).score
+        } else {
+            // Multilingual: BLEU per direction against that direction's references; the run's BLEU is their mean
+            // (the paper's OPUS-100 "Avg"), not one corpus BLEU over every direction pooled.
+            let ml = try MultilingualBLEU.score(hypotheses: texts, references: data.testReferences, directions: data.testDirections, options: opts)
+            record.metrics.bleu = ml.mean
+            record.metrics.bleuByDirection = ml.byDirection
+            record.metrics.bleuToEnglish = ml.toEnglish
+            record.metrics.bleuFromEnglish = ml.fromEnglish
+            signature += "|avg:mean-of-\(ml.byDirection.count)-directions"
+            executor.log("BLEU by direction: " + ml.byDirection.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+        }
         // Per-sentence sufficient statistics, for paired bootstrap comparisons when the references are not at hand.
         record.bleuSentenceStats = TestSetBLEU.sentenceStatistics(hypotheses: texts, references: data.testReferences, tokenize: c.decode.bleuTokenize)
-        record.metrics.bleuSignature = "nrefs:1|case:mixed|eff:no|tok:\(c.decode.bleuTokenize.rawValue)|smooth:\(opts.smoothing.rawValue)|version:\(SacreBLEU.version)|decode:\(c.decode.beam == 1 ? "greedy" : "beam\(c.decode.beam)")"
+        record.metrics.bleuSignature = signature
         record.hypotheses = texts
-        executor.log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", score.score, texts.count,
-                            record.metrics.bleuSignature!, record.metrics.decodeSeconds!, Double(texts.count) / max(1e-9, record.metrics.decodeSeconds!)))
+        executor.log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", record.metrics.bleu!, texts.count,
+                            signature, record.metrics.decodeSeconds!, Double(texts.count) / max(1e-9, record.metrics.decodeSeconds!)))
     }
 }

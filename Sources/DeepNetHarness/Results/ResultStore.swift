@@ -145,6 +145,14 @@ public struct ResultStore: Sendable {
         try f.setAttribute("test_sentences_truncated", m.testSentencesTruncated, on: "metrics")
         try opt("memory_estimate_bytes", m.memoryEstimateBytes)
         try opt("peak_rss_bytes", m.peakRSSBytes)
+        // Multilingual runs only: per-direction BLEU as attributes of /metrics/bleu_by_direction ("de-en" = 31.2),
+        // and the X→English / English→X means.
+        if !m.bleuByDirection.isEmpty {
+            try f.createGroup("metrics/bleu_by_direction")
+            for (d, b) in m.bleuByDirection.sorted(by: { $0.key < $1.key }) { try f.setAttribute(d, b, on: "metrics/bleu_by_direction") }
+            try opt("bleu_to_english", m.bleuToEnglish)
+            try opt("bleu_from_english", m.bleuFromEnglish)
+        }
 
         // /diagnostics/<measurement>/<array>: reserved for the training-dynamics instruments; a group exists for
         // every requested instrument measurement, empty until the instrument writes into it.
@@ -227,6 +235,14 @@ public struct ResultStore: Sendable {
         m.testSentencesTruncated = try f.intAttribute("test_sentences_truncated", on: "metrics") ?? 0
         m.memoryEstimateBytes = try d("memory_estimate_bytes", on: "metrics")
         m.peakRSSBytes = try d("peak_rss_bytes", on: "metrics")
+        // Absent from single-direction runs and from files written before per-direction BLEU.
+        if f.exists("metrics/bleu_by_direction") {
+            for a in try f.attributeNames(on: "metrics/bleu_by_direction") {
+                if let v = try f.doubleAttribute(a, on: "metrics/bleu_by_direction") { m.bleuByDirection[a] = v }
+            }
+        }
+        m.bleuToEnglish = try d("bleu_to_english", on: "metrics")
+        m.bleuFromEnglish = try d("bleu_from_english", on: "metrics")
         var diags: [String: [DiagnosticArray]] = [:]
         for ms in try f.children(of: "diagnostics") {
             var arrays: [DiagnosticArray] = []

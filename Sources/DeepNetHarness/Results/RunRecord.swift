@@ -28,7 +28,18 @@ public struct Curves: Codable, Sendable, Equatable {
 }
 
 public struct FinalMetrics: Codable, Sendable, Equatable {
+    /// Corpus BLEU of the decoded test sentences. For a multilingual data set (several directions) this is the mean
+    /// of the per-direction BLEU scores (`bleuByDirection`), as the paper's OPUS-100 "Avg" is, not one corpus BLEU
+    /// over all directions pooled.
     public var bleu: Double?
+    /// Multilingual data sets: BLEU of each direction ("de-en" → score), each a corpus BLEU over that direction's
+    /// decoded sentences against its own references; empty for a single direction.
+    public var bleuByDirection: [String: Double] = [:]
+    /// Multilingual, English-centric sets: mean BLEU over the X→English directions (English = the language in every
+    /// direction, `en` or `eng`); nil otherwise.
+    public var bleuToEnglish: Double?
+    /// … and over the English→X directions.
+    public var bleuFromEnglish: Double?
     /// sacreBLEU-style signature of the BLEU score, e.g. "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.x".
     public var bleuSignature: String?
     public var validLoss: Double?
@@ -91,7 +102,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var metrics: FinalMetrics
     /// Instrument data by measurement (raw value) → arrays.
     public var diagnostics: [String: [DiagnosticArray]]
-    /// Decoded hypotheses of the BLEU test set (first `data.evalSentences`).
+    /// Decoded hypotheses of the BLEU test set (first `data.evalSentences`; multilingual: the selection of
+    /// `DataFactory.testSelection`, direction after direction).
     public var hypotheses: [String]
     /// BLEU's sufficient statistics of each test sentence, parallel to `hypotheses` (hypothesis length, closest
     /// reference length, clipped n-gram matches and n-gram totals for n = 1…4), as the run's sacreBLEU scorer
