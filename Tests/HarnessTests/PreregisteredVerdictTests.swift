@@ -100,4 +100,33 @@ final class PreregisteredVerdictTests: XCTestCase {
         XCTAssertEqual(seeds.status, .inconclusive)
     }
 
+    // MARK: e. slope
+
+    func testLogLogSlopeAndItsStandardError() throws {
+        let exact = try XCTUnwrap(Verdicts.logLogSlope([6.0, 12, 50, 100].map { (depth: $0, value: 3 * pow($0, 0.7)) }))
+        XCTAssertEqual(exact.slope, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(exact.standardError!, 0, accuracy: 1e-9)
+        // ln y = 0, 1, 3 at ln d = 0, 1, 2: slope 1.5, SSE 1/6, SE = √((1/6) / 1 / 2) = 0.288675…
+        let e = M_E
+        let s = try XCTUnwrap(Verdicts.logLogSlope([(depth: 1, value: 1), (depth: e, value: e), (depth: e * e, value: e * e * e)]))
+        XCTAssertEqual(s.slope, 1.5, accuracy: 1e-12)
+        XCTAssertEqual(s.standardError!, (1.0 / 12).squareRoot(), accuracy: 1e-12)
+        XCTAssertNil(Verdicts.logLogSlope([(depth: 6, value: 0), (depth: 12, value: 1)]))
+    }
+
+    func testUpdateGrowthSlopeRule() {
+        let ds: [Double] = [6, 12, 18, 50, 100]
+        func pts(_ k: Double, _ c: Double) -> [(depth: Double, value: Double)] { ds.map { (depth: $0, value: c * pow($0, k)) } }
+        XCTAssertEqual(Verdicts.updateGrowthSlope(claim: "c", deepNet: pts(0.5, 0.1), postLN: pts(1.0, 1)).status, .reproduced)
+        // 0.55 ≤ 0.6 but more than half of Post-LN's 1.0.
+        let half = Verdicts.updateGrowthSlope(claim: "c", deepNet: pts(0.55, 0.1), postLN: pts(1.0, 1))
+        XCTAssertEqual(half.status, .notReproduced); XCTAssertTrue(half.evidence.contains("above 0.50 × Post-LN's"), half.evidence)
+        // Half of Post-LN's 2.0 but above 0.6.
+        let absolute = Verdicts.updateGrowthSlope(claim: "c", deepNet: pts(0.65, 0.1), postLN: pts(2.0, 1))
+        XCTAssertEqual(absolute.status, .notReproduced); XCTAssertTrue(absolute.evidence.contains("above 0.60"), absolute.evidence)
+        // The committed reduced fig4 run (step 5, 6L → 100L): DeepNet 0.17 → 0.90, Post-LN 1.75 → 8.4: slopes 0.59 and 0.56.
+        let fig4 = Verdicts.updateGrowthSlope(claim: "c", deepNet: [(depth: 12, value: 0.17), (depth: 200, value: 0.90)],
+                                              postLN: [(depth: 12, value: 1.75), (depth: 200, value: 8.4)])
+        XCTAssertEqual(fig4.status, .notReproduced, fig4.evidence)
+    }
 }
