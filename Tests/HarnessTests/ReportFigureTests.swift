@@ -66,6 +66,12 @@ final class ReportFigureTests: XCTestCase {
         XCTAssertEqual(xl2.first, "12"); XCTAssertEqual(xl2.last, "96")
         XCTAssertTrue(xl2.contains("20") && xl2.contains("50"), "\(xl2)")
 
+        // within one decade: round values between the ends too
+        let y3 = LinePlot(title: "t", xLabel: "s", yLabel: "u", yScale: .log,
+                          series: [LineSeries(name: "a", x: [1, 2], y: [9.84, 11.6])]).render()
+        XCTAssertEqual(yTicks(y3).map(\.text), ["9.84", "10", "10.5", "11", "11.5", "11.6"])
+        assertNoOverlap(yTicks(y3), horizontal: false)
+
         // a minimum just under a decade: the lower end moves to a round value so both labels fit
         let y2 = LinePlot(title: "t", xLabel: "s", yLabel: "u", yScale: .log,
                           series: [LineSeries(name: "a", x: [1, 2], y: [0.97, 5000])]).render()

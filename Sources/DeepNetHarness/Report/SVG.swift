@@ -93,6 +93,10 @@ public enum SVG {
                 }
             }
         }
+        // less than a decade wide: round values between the ends as well (9.84 … 11.6 → 10.5, 11, 11.5)
+        if hi / lo < 10 {
+            for v in linearTicks(lo, hi) where v > 0 && inside(v) && !out.contains(where: { same($0.value, v) }) { out.append((v, .intermediate)) }
+        }
         return out
     }
 
