@@ -27,7 +27,8 @@ help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  make /'
 	@echo ""
 	@echo "Variables: PROFILE=smoke|reduced|paper (default reduced), JOBS=N (parallel runs, default: one per core)"
-	@echo "Data: set DEEPNET_DATA=/path/to/data for real corpora; without it experiments use embedded synthetic data."
+	@echo "Data: set DEEPNET_DATA=/path/to/data for the real corpora (\`make data\` fetches them). Without it, PROFILE=reduced"
+	@echo "      reuses the committed results and lists the runs it would compute; PROFILE=smoke is the synthetic path."
 
 ## deps: install libopenblas-dev and libhdf5-dev with apt-get when pkg-config cannot find them
 deps:
@@ -84,10 +85,9 @@ bench-vs-torch:
 	@ROUNDS="$(ROUNDS)" STEPS="$(STEPS)" FILTER="$(FILTER)" THREADS="$(THREADS)" SWIFT="$(SWIFT)" PYTHON="$(PYTHON)" \
 	  MAKE="$(MAKE)" bash scripts/bench_vs_torch.sh
 
-## data: download Multi30k and the Tatoeba test sets into DEEPNET_DATA (needs internet; tests never do)
+## data: fetch Multi30k, IWSLT'14 sample, newstest and Tatoeba from their upstream repositories at pinned commits into DEEPNET_DATA (default ./data), checking every SHA-256 (needs internet; tests never do)
 data:
-	@test -n "$$DEEPNET_DATA" || { echo "set DEEPNET_DATA to the target folder"; exit 2; }
-	bash scripts/download_data.sh "$$DEEPNET_DATA"
+	bash scripts/download_data.sh "$${DEEPNET_DATA:-data}"
 
 ## clean: remove build products, smoke results and caches (keeps results/ that back reports)
 clean:

@@ -1,6 +1,7 @@
 // Expands experiments × profile into runs, skips finished ones (cache hit by run id), resumes interrupted ones
 // from their checkpoints, and executes the rest — in this process, or in up to N worker processes
 // (`deepnet run-one <spec.json>`) — with a progress display and a log file per run.
+import DeepNetData
 import DeepNetEngine
 import Foundation
 #if canImport(Glibc)
@@ -35,10 +36,13 @@ public struct RunnerSummary: Sendable, CustomStringConvertible {
     public var rerunUnusable = 0
     /// Runs not started because their estimated memory exceeds what is available (no result file is written).
     public var refused = 0
+    /// Runs with no result that read data files while no data folder is set (DEEPNET_DATA): listed, not run.
+    public var needData = 0
     public var seconds = 0.0
     public var description: String {
         "\(planned) runs (\(unique) distinct): \(cached) cached, \(executed) executed (\(ok) ok, \(diverged) diverged, \(failed) failed)"
             + (refused > 0 ? ", \(refused) refused (not enough memory; not started, no result file)" : "")
+            + (needData > 0 ? ", \(needData) not run (they need DEEPNET_DATA)" : "")
             + (rerunUnusable > 0 ? ", \(rerunUnusable) unusable result file(s) re-run" : "") + String(format: " in %.1f s", seconds)
     }
 }
@@ -53,6 +57,21 @@ public final class Runner {
     }
 
     func say(_ s: String) { options.output(s + "\n") }
+
+    /// A run that reads data files (a real data set this project has) while no data folder is set: it cannot run
+    /// here, and must not fall back to other data. (The paper's corpora, which no folder has, are not counted: they
+    /// fail as they always did, naming the corpus.)
+    public func needsDataFolder(_ r: PlannedRun) -> Bool {
+        guard environment.dataRoot == nil, let def = DataSetRegistry.standard.definition(named: r.config.data.dataset.rawValue) else { return false }
+        return def.spec.needsFiles && def.load != nil
+    }
+
+    /// The message for runs that need DEEPNET_DATA: what would be computed, and how to get the data.
+    public static func needDataMessage(_ runs: [PlannedRun], of unique: Int) -> String {
+        var s = "\(runs.count) of \(unique) runs have no result and were not run: they need DEEPNET_DATA; `make data` fetches the corpora. Would compute:\n"
+        for r in runs { s += "  \(r.experimentID) \(r.coordinates.shortLabel) on \(r.config.data.dataset): \(r.runID)\n" }
+        return String(s.dropLast())
+    }
 
     /// The runs of each experiment (empty for experiments the profile cannot run).
     /// The plans of `experiments` that can run at `profile`, each with its experiment index written (what `deepnet
@@ -98,7 +117,7 @@ public final class Runner {
                 if seenAll.insert(r.runID).inserted && !cached { grand += cost.seconds; grandFLOPs += cost.trainFLOPs }
                 out += "  \(String(r.runID.prefix(12)))  \(r.coordinates.shortLabel.padding(toLength: 34, withPad: " ", startingAt: 0)) "
                 out += "N=\(CostModel.count(Double(cost.parameters))) tokens=\(CostModel.count(cost.trainTokens)) 6ND=\(CostModel.flops(cost.trainFLOPs)) est \(CostModel.duration(cost.seconds))"
-                out += dup ? "  (same run as above)" : cached ? "  [cached]" : ""
+                out += dup ? "  (same run as above)" : cached ? "  [cached]" : needsDataFolder(r) ? "  [needs DEEPNET_DATA]" : ""
                 out += "  data=\(r.config.data.dataset)\n"
             }
             out += "  \(runs.count) runs, \(seen.count) distinct; training FLOPs \(CostModel.flops(flops)); estimated time still to run: \(CostModel.duration(total))\n\n"
@@ -135,25 +154,37 @@ public final class Runner {
                 return true   // an invalid configuration is the executor's to report (as a failed run)
             }
         }
+        // Without a data folder, a run on real data that has no result is listed, never run (nor replaced by
+        // synthetic data); `deepnet run` still exits 0 so that `make <experiment>` goes on to the report.
+        var needData: [PlannedRun] = []
+        func schedule(_ r: PlannedRun) {
+            if needsDataFolder(r) { needData.append(r) } else if admit(r) { todo.append(r) }
+        }
         for (_, runs) in plans {
             summary.planned += runs.count
             for r in runs where seen.insert(r.runID).inserted {
                 summary.unique += 1
                 do {
                     let rec = try store.read(r.runID)
-                    if rec.status == .failed { if admit(r) { todo.append(r) } } else { summary.cached += 1 }
+                    if rec.status == .failed { schedule(r) } else { summary.cached += 1 }
                 } catch let err as ResultStoreError {
                     if err.kind != .missing {
                         say("warning: \(err.description) — re-running")
                         summary.rerunUnusable += 1
                     }
-                    if admit(r) { todo.append(r) }
+                    schedule(r)
                 }
             }
         }
+        if !needData.isEmpty {
+            summary.needData = needData.count
+            say(Runner.needDataMessage(needData, of: summary.unique))
+        }
         if todo.isEmpty {
             summary.seconds = Date().timeIntervalSince(t0)
-            say(summary.refused > 0 ? "nothing to execute: \(summary.cached) cached, \(summary.refused) refused" : "all \(summary.unique) runs already finished (cache hit)")
+            say(summary.refused > 0 || summary.needData > 0
+                ? "nothing to execute: \(summary.cached) cached" + (summary.refused > 0 ? ", \(summary.refused) refused" : "") + (summary.needData > 0 ? ", \(summary.needData) need DEEPNET_DATA" : "")
+                : "all \(summary.unique) runs already finished (cache hit)")
             return summary
         }
         if lock.readOnly {

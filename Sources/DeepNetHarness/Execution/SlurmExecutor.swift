@@ -86,6 +86,8 @@ public struct SlurmSubmission: Sendable {
     /// Runs skipped because a live Slurm task or a running worker already has them.
     public var alreadyTaken: [(run: PlannedRun, by: String)] = []
     public var refused = 0
+    /// Runs with no result on real data while DEEPNET_DATA is unset: listed, not submitted.
+    public var needData = 0
     /// (inode, mtime) of result files that existed at submission (failed records about to be re-run), so that the
     /// watcher recognises a new result.
     var previousResults: [String: String] = [:]
@@ -132,19 +134,23 @@ public final class SlurmExecutor {
         var sub = SlurmSubmission()
         var candidates: [PlannedRun] = []
         var seen = Set<String>()
-        let plans = try Runner(store: store, environment: environment).indexedRunnablePlans(experiments, profile: profile, say: say)
+        let planner = Runner(store: store, environment: environment)
+        let plans = try planner.indexedRunnablePlans(experiments, profile: profile, say: say)
+        var needData: [PlannedRun] = []
         for (_, runs) in plans {
             for r in runs where seen.insert(r.runID).inserted {
                 sub.unique += 1
                 // Same rule as the local runner: ok/diverged results are final, failed ones and unreadable files are
-                // re-run.
+                // re-run; runs on real data wait for DEEPNET_DATA.
                 if let rec = try? store.read(r.runID), rec.status != .failed { sub.cached += 1; continue }
+                if planner.needsDataFolder(r) { needData.append(r); continue }
                 do { try RunAdmission.checkPlanned(r.config, runID: r.runID) } catch let e as AdmissionError {
                     say("refused: \(e)"); sub.refused += 1; continue
                 } catch {}
                 candidates.append(r)
             }
         }
+        if !needData.isEmpty { sub.needData = needData.count; say(Runner.needDataMessage(needData, of: sub.unique)) }
         // Taken: a live claim (queued or running in Slurm), or the executor lock held (a worker runs it right now —
         // a local runner, or a task whose claim was lost).
         let claimed = candidates.compactMap { r in RunLocks.readClaim(store, r.runID).map { (r, $0) } }
@@ -162,7 +168,7 @@ public final class SlurmExecutor {
         for (r, by) in sub.alreadyTaken { say("skipped \(r.experimentID) \(r.coordinates.shortLabel) (\(r.runID.prefix(12))): taken by \(by)") }
         guard !todo.isEmpty else {
             say("nothing to submit: \(sub.unique) runs, \(sub.cached) finished, \(sub.alreadyTaken.count) queued or running"
-                + (sub.refused > 0 ? ", \(sub.refused) refused" : ""))
+                + (sub.refused > 0 ? ", \(sub.refused) refused" : "") + (sub.needData > 0 ? ", \(sub.needData) need DEEPNET_DATA" : ""))
             return sub
         }
         try store.prepare()

@@ -77,7 +77,11 @@ public enum Expansion {
         var out: [PlannedRun] = []
         for (coords, levels) in grid.combinations() {
             var c = grid.base
-            if let d = plan.data, env.dataRoot != nil {
+            // A plan that names real data (the reduced profile) always uses it, with or without DEEPNET_DATA: its run
+            // ids are computable without the files (DataGlue.fingerprint), so the committed results are found, and
+            // runs still to compute wait for the data (Runner.run) instead of silently training on synthetic data.
+            // The smoke profile is the synthetic path.
+            if let d = plan.data, profile != .smoke {
                 c.data.dataset = d.real
                 c.data.sourceLanguage = d.sourceLanguage
                 c.data.targetLanguage = d.targetLanguage

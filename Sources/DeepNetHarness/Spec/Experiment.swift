@@ -103,7 +103,8 @@ public struct DataChoice: Sendable {
 
 public struct ProfilePlan: Sendable {
     public var grid: RunGrid?
-    /// Real data to use when available (reduced); nil keeps `grid.base.data` as is.
+    /// The real data set of this plan (reduced; ignored at the smoke profile), used whether or not DEEPNET_DATA is set
+    /// (without it, runs with no result wait for the data: `Runner.run`); nil keeps `grid.base.data` as is.
     public var data: DataChoice?
     /// What this profile reproduces and how it differs from the paper, in plain words.
     public var notes: [String]
