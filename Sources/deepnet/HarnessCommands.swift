@@ -71,10 +71,12 @@ struct HarnessRun: ParsableCommand {
     @Flag(help: "Refuse instead of waiting when another runner holds the results folder.") var noWait = false
     @Flag(help: "Run in this process instead of worker processes (no crash isolation).") var inProcess = false
     @Option(help: "local: worker processes on this machine; slurm: one Slurm job array, one task per run (SlurmCommands.swift).") var executor: ExecutorKind = .local
+    @Option(help: ArgumentHelp("Wall-clock budget, e.g. 2.5h, 90m, 1h30m, 600s: no run starts in its last 2 minutes, and when it is used every running run checkpoints and stops; the same command later resumes them exactly.", valueName: "duration")) var budget: WallClockBudget?
     @OptionGroup(title: "Slurm (--executor slurm)") var slurm: SlurmFlags
 
     func validate() throws {
         guard (1...64).contains(jobs) else { throw ValidationError("invalid value \(jobs) for '--jobs': allowed 1...64") }
+        if budget != nil && executor == .slurm { throw ValidationError("--budget is for the local executor; with --executor slurm use --time") }
         try requireNonEmptyPath(results, flag: "results")
         try slurm.validate(executor: executor)
     }
@@ -89,6 +91,7 @@ struct HarnessRun: ParsableCommand {
         opts.jobs = jobs
         opts.worker = inProcess ? .inProcess : .subprocess(selfExecutable())
         opts.lockMode = noWait ? .fail : .wait
+        opts.deadline = budget.map { Date().addingTimeInterval($0.seconds) }
         let runner = Runner(store: store, environment: .fromProcess(), options: opts)
         if dryRun {
             print(try runner.dryRun(exps, profile: profile), terminator: "")
@@ -115,6 +118,8 @@ struct HarnessRunOne: ParsableCommand {
 
     func run() throws {
         if SlurmTask.isTask { try runSlurmTask(specPath: spec); return }
+        // The local runner's budget (`deepnet run --budget`) stops workers with SIGUSR1: checkpoint, then exit.
+        StopRequest.install()
         let data = try Data(contentsOf: URL(fileURLWithPath: spec))
         let s = try JSONValue.parse(data).decode(RunSpec.self)
         setvbuf(stdout, nil, _IOLBF, 0)
@@ -126,6 +131,9 @@ struct HarnessRunOne: ParsableCommand {
             print(RunExecutor.refusedPrefix + "\(e)"); fflush(stdout)
             FileHandle.standardError.write(Data("run \(s.runID) refused: \(e)\n".utf8))
             throw ExitCode(admissionExitCode)
+        } catch is RunExecutor.Interrupted {
+            FileHandle.standardError.write(Data("run \(s.runID) stopped at a checkpoint on request (signal \(StopRequest.receivedSignal ?? 0)); the next `deepnet run` resumes it\n".utf8))
+            throw ExitCode(budgetStopExitCode)
         }
         if rec.status == .failed { FileHandle.standardError.write(Data("run \(s.runID) failed: \(rec.message ?? "")\n".utf8)) }
     }
@@ -279,4 +287,22 @@ struct HarnessTrain: ParsableCommand {
         print("result: \(store.runFile(id).path)")
         if rec.status == .failed { throw ExitCode(1) }
     }
+}
+
+/// `--budget` values: a number with a unit, or several (`2.5h`, `90m`, `1h30m`, `600s`).
+struct WallClockBudget: ExpressibleByArgument {
+    let seconds: Double
+    init?(argument: String) {
+        let units: [Character: Double] = ["h": 3600, "m": 60, "s": 1]
+        var total = 0.0, number = ""
+        for ch in argument.lowercased() {
+            if ch.isNumber || ch == "." { number.append(ch); continue }
+            guard let u = units[ch], let x = Double(number), x >= 0 else { return nil }
+            total += x * u
+            number = ""
+        }
+        guard number.isEmpty, total > 0 else { return nil }
+        seconds = total
+    }
+    static var defaultCompletionKind: CompletionKind { .default }
 }

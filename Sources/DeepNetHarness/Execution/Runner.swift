@@ -22,6 +22,12 @@ public struct RunnerOptions: Sendable {
     /// Where progress and messages go (default: stderr).
     public var output: @Sendable (String) -> Void = { s in FileHandle.standardError.write(Data(s.utf8)) }
     public var interactive: Bool = isatty(2) == 1
+    /// Wall-clock budget (`deepnet run --budget`): no run starts after `deadline − minimumStartSeconds`, and at the
+    /// deadline every running worker is asked to stop (SIGUSR1): it checkpoints at its next step boundary and exits
+    /// without a result, so the next `deepnet run` resumes it exactly. nil: no budget.
+    public var deadline: Date?
+    /// A run is not started when less than this is left of the budget (its first checkpoint would not be reached).
+    public var minimumStartSeconds: Double = 120
     public init() {}
 }
 
@@ -38,11 +44,17 @@ public struct RunnerSummary: Sendable, CustomStringConvertible {
     public var refused = 0
     /// Runs with no result that read data files while no data folder is set (DEEPNET_DATA): listed, not run.
     public var needData = 0
+    /// Runs stopped at a checkpoint because the budget was used (no result yet; the next run resumes them).
+    public var stoppedByBudget = 0
+    /// Runs not started because the budget was used.
+    public var notStartedByBudget = 0
     public var seconds = 0.0
+    public var budgetUsed: Bool { stoppedByBudget + notStartedByBudget > 0 }
     public var description: String {
         "\(planned) runs (\(unique) distinct): \(cached) cached, \(executed) executed (\(ok) ok, \(diverged) diverged, \(failed) failed)"
             + (refused > 0 ? ", \(refused) refused (not enough memory; not started, no result file)" : "")
             + (needData > 0 ? ", \(needData) not run (they need DEEPNET_DATA)" : "")
+            + (budgetUsed ? "; budget used: \(stoppedByBudget) stopped at a checkpoint, \(notStartedByBudget) not started — run the same command again to continue" : "")
             + (rerunUnusable > 0 ? ", \(rerunUnusable) unusable result file(s) re-run" : "") + String(format: " in %.1f s", seconds)
     }
 }
@@ -198,7 +210,13 @@ public final class Runner {
                                       interactive: options.interactive, output: options.output)
         switch options.worker {
         case .inProcess:
+            let watchdog = options.deadline.map { BudgetWatchdog(deadline: $0) }
+            defer { watchdog?.cancel() }
             for (i, r) in todo.enumerated() {
+                if let d = options.deadline, Date() >= d.addingTimeInterval(-options.minimumStartSeconds) {
+                    summary.notStartedByBudget = todo.count - i
+                    break
+                }
                 let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
                 display.started(i, label: spec.label, id: r.runID)
                 do {
@@ -208,6 +226,9 @@ public final class Runner {
                 } catch let e as AdmissionError {
                     display.refused(i, message: "\(e)")
                     summary.refused += 1
+                } catch is RunExecutor.Interrupted {
+                    summary.stoppedByBudget += 1
+                    say("\(spec.label): budget used, stopped at a checkpoint")
                 }
             }
         case .subprocess(let exe):
@@ -272,8 +293,20 @@ public final class Runner {
             env["DEEPNET_THREADS"] = "\(max(1, ProcessInfo.processInfo.activeProcessorCount / jobs))"
         }
         if env["OPENBLAS_NUM_THREADS"] == nil && jobs > 1 { env["OPENBLAS_NUM_THREADS"] = "1" }
-        while !queue.isEmpty || !active.isEmpty {
-            while active.count < jobs, !queue.isEmpty {
+        var stopSent = false
+        func startAllowed() -> Bool {
+            guard let d = options.deadline else { return true }
+            return Date() < d.addingTimeInterval(-options.minimumStartSeconds)
+        }
+        while (!queue.isEmpty && startAllowed()) || !active.isEmpty {
+            if let d = options.deadline, !stopSent, Date() >= d {
+                // The budget is used: every worker checkpoints at its next step boundary and exits (run-one turns
+                // SIGUSR1 into RunExecutor.Interrupted and exit status `budgetStopExitCode`).
+                stopSent = true
+                for w in active where w.process.isRunning { kill(w.process.processIdentifier, SIGUSR1) }
+                say("budget used: asking \(active.count) running worker(s) to checkpoint and stop")
+            }
+            while active.count < jobs, !queue.isEmpty, startAllowed() {
                 let (i, r) = queue.removeFirst()
                 let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
                 let dir = store.workDir(r.runID)
@@ -313,7 +346,11 @@ public final class Runner {
                 for line in rest.split(separator: "\n") where line.hasPrefix(RunExecutor.refusedPrefix) {
                     w.refusal = String(line.dropFirst(RunExecutor.refusedPrefix.count))
                 }
-                if let why = w.refusal {
+                if stopSent && w.process.terminationReason == .exit && w.process.terminationStatus == budgetStopExitCode {
+                    // Stopped by the budget at a checkpoint: no result and no failure; the next run resumes it.
+                    summary.stoppedByBudget += 1
+                    say("\(w.run.runID.prefix(12)): stopped at a checkpoint (budget used)")
+                } else if let why = w.refusal {
                     // Refused by the worker's admission check (after loading the data): not a failed run, no record.
                     display.refused(w.index, message: why)
                     summary.refused += 1
@@ -337,7 +374,21 @@ public final class Runner {
             active = still
             display.tick()
         }
+        summary.notStartedByBudget += queue.count
     }
+}
+
+/// Exit status of a `run-one` worker that stopped at a checkpoint on request (SIGUSR1/SIGTERM outside Slurm).
+public let budgetStopExitCode: Int32 = 75
+
+/// In-process runs: asks the running run to stop (as SIGUSR1 would) when the budget's deadline passes.
+final class BudgetWatchdog: @unchecked Sendable {
+    private let item: DispatchWorkItem
+    init(deadline: Date) {
+        item = DispatchWorkItem { StopRequest.signalNumber = SIGUSR1 }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline.timeIntervalSinceNow), execute: item)
+    }
+    func cancel() { item.cancel() }
 }
 
 extension FileHandle {
