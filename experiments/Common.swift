@@ -72,7 +72,9 @@ enum L {
 enum Baselines {
     static let tableI: [Level] = [
         L.method("Vanilla Post-LN", Method.postLN),
-        L.method("DS-Init", Method.dsInit),
+        // The released code's exponent 1/4 (docs/preregistration.md §2): the paper ran its baselines with their code.
+        L.custom("DS-Init", [.set(\.model.method, Method.dsInit, as: "model.method"),
+                             .set(\.model.methodOptions, ["dsinit-exponent": 0.25], as: "model.methodOptions")]),
         L.method("Admin", Method.admin),
         L.method("ReZero", Method.reZero),
         L.method("R-Fixup", Method.rFixup),
@@ -83,6 +85,12 @@ enum Baselines {
         L.method("DeepNet", Method.deepNorm),
     ]
     static let postLNFamily = ["Vanilla Post-LN", "DS-Init", "Admin"]
+    /// Rule G7's families (the paper's LN groups).
+    static let families: [String: [String]] = [
+        "Post-LN": postLNFamily, "No-LN": ["ReZero", "R-Fixup", "T-Fixup"],
+        "Pre-LN": ["Vanilla Pre-LN", "DLCL", "NormFormer"], "DeepNorm": ["DeepNet"],
+    ]
+    static let reZeroExclusion = "the paper attributes ReZero's divergence to fp16 training; the engine trains in fp32"
 }
 
 /// Base configurations per profile.
@@ -352,4 +360,195 @@ func bestAtDeepest(_ r: ExperimentResults, claim: String, level: String, depthAx
     let others = r.levels("method").filter { $0 != level }.map { m -> [String: String] in var s = sel; s["method"] = m; return s }
     var mine = sel; mine["method"] = level
     return Verdicts.better(r, claim: claim, metric: .bleu, a: mine, than: others)
+}
+
+// MARK: the pre-registered reduced campaign (docs/preregistration.md)
+
+extension L {
+    /// Training seed `s` (the base seed is 1, so seed 1 shares its runs with plans that have no seed axis).
+    static func seed(_ s: Int) -> Level { Level("\(s)", [.set(\.training.seed, s, as: "training.seed")]) }
+}
+
+extension RealData {
+    /// Multi30k de→en, the trainable stand-in for IWSLT-14 De-En (IWSLT14-mini's 4,600 training pairs cannot reach
+    /// the BLEU bar; docs/preregistration.md G1).
+    static let deEn = DataChoice(real: .multi30k, source: "de", target: "en",
+                                 description: "Multi30k de→en (29k training pairs) as a stand-in for IWSLT-14 De-En")
+}
+
+/// Settings shared by the campaign's plans (docs/preregistration.md §4).
+enum Campaign {
+    /// `steps` updates of `batch` target tokens; warm-up 4 % of the steps (the paper's 4,000 of 100k); the whole
+    /// test set decoded; validation ten times per run; a checkpoint every fifth of the run (exact resume).
+    static func translation(steps: Int, batch: Int = 2048, from base: RunConfig = Base.reducedTranslation) -> RunConfig {
+        with(base) { c in
+            c.training.steps = steps
+            c.training.batchTokens = batch
+            c.optimizer.warmupUpdates = max(1, steps * 4 / 100)
+            // No dropout: 64-wide models trained for a few epochs do not overfit, and dropout only slowed them
+            // down in the sizing pilots (docs/preregistration.md §6).
+            c.model.dropout = 0
+            c.data.evalSentences = 0
+            c.training.evalEvery = max(1, steps / 10)
+            c.training.checkpointEvery = max(1, steps / 5)
+        }
+    }
+
+    /// The multilingual stand-in (multi30k-many): joint 4,000-entry vocabulary, the first 500 test sentences of each
+    /// of the six directions.
+    static func multilingual(steps: Int = 2000) -> RunConfig {
+        with(translation(steps: steps)) { c in
+            c.model.vocabSize = 4000
+            c.data.evalSentences = 3000   // split evenly over the six directions: the first 500 of each
+        }
+    }
+
+    /// A language-model run of `steps` × 2,048 tokens with 4 % warm-up.
+    static func languageModel(_ base: RunConfig, steps: Int) -> RunConfig {
+        with(base) { c in
+            c.training.steps = steps
+            c.training.batchTokens = 2048
+            c.optimizer.warmupUpdates = max(1, steps * 4 / 100)
+            c.model.dropout = 0
+            c.training.evalEvery = max(1, steps / 10)
+            c.training.checkpointEvery = max(1, steps / 5)
+        }
+    }
+
+    /// Table I's setting, shared by Table II and Fig. 6: one schedule (lr 1.5e-3, 80 warm-up updates, inverse square
+    /// root) whose length depends on the depth (`tableIDepth`): the BLEU comparisons need long runs, which the
+    /// budget allows at 6L and 18L only; failure (divergence or stall) shows in the first few hundred updates.
+    static var tableI: RunConfig {
+        with(translation(steps: 2000)) { c in c.optimizer.warmupUpdates = 80 }
+    }
+
+    /// Updates of 2,048 target tokens per Table I depth (docs/preregistration.md, Table I).
+    static func tableISteps(_ depth: Int) -> Int {
+        switch depth {
+        case ..<12: return 3000      // 6L-6L: 6M tokens
+        case ..<36: return 2000      // 18L-18L: 4M
+        case ..<100: return 500      // 50L-50L: 1M
+        default: return 250          // 100L-100L: 0.5M
+        }
+    }
+
+    /// "NL-NL" with Table I's run length for that depth.
+    static func tableIDepth(_ n: Int, steps: Int? = nil, paperKey: String? = nil) -> Level {
+        let s = steps ?? tableISteps(n)
+        var l = L.depth(n, paperKey: paperKey)
+        l.overrides += [.set(\.training.steps, s, as: "training.steps"),
+                        .set(\.training.evalEvery, max(1, s / 10), as: "training.evalEvery"),
+                        .set(\.training.checkpointEvery, max(1, s / 5), as: "training.checkpointEvery")]
+        return l
+    }
+}
+
+/// The multilingual depth levels (total layers, half encoder, half decoder) shared by Table III, Fig. 8 and Table V,
+/// so identical configurations are one run.
+enum Multilingual {
+    static func layers(_ total: Int, paperKey: String? = nil) -> Level {
+        L.custom("\(total)", paperKey: paperKey, [.set(\.model.encoderLayers, total / 2, as: "model.encoderLayers"),
+                                                   .set(\.model.decoderLayers, total / 2, as: "model.decoderLayers")])
+    }
+    static let notes = [
+        "64-128-2 tiny Transformers without dropout, 2,000 updates of 2,048 target tokens (4M tokens, 80 warm-up updates), joint 4,000-entry BPE vocabulary.",
+        "multi30k-many — Multi30k en↔{de, fr, cs}, six directions, 174k training pairs with a target-language tag — instead of OPUS-100; BLEU per direction on the first 500 test_2016_flickr sentences of each, averaged over X→En, En→X and all six.",
+        "Bar: the reference model must reach 10 six-direction mean BLEU (docs/preregistration.md G2).",
+    ]
+}
+
+// MARK: pre-registered rule helpers (docs/preregistration.md §1)
+
+/// The BLEU bars of rule G2.
+enum Bar {
+    static let singleDirection = 20.0
+    static let multilingual = 10.0
+}
+
+/// Rule G2: nil when the reference model (seed mean) reaches `bar`; otherwise the claim is inconclusive, and says why.
+func belowBar(_ r: ExperimentResults, claim: String, reference: [String: String], bar: Double) -> ClaimVerdict? {
+    if let v = Verdicts.requireRuns(r, claim, reference) { return v }
+    let name = reference.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+    guard let s = r.meanValue(.bleu, matching: reference), s.count > 0, s.mean.isFinite else {
+        return ClaimVerdict(claim, .inconclusive, "the reference model (\(name)) has no BLEU (it did not train), so no BLEU comparison counts")
+    }
+    if s.mean >= bar { return nil }
+    return ClaimVerdict(claim, .inconclusive,
+                        "the reference model (\(name)) reached \(fv(s.mean, 2)) BLEU, below the pre-registered bar of \(fv(bar, 0)): models this little trained do not support BLEU comparisons")
+}
+
+/// Rule G3 for the run at `selector`: the reference is the run with `referenceAxis` = `referenceLevel` and the same
+/// other coordinates (the same-depth DeepNet, same seed); without a usable one, the lowest best validation loss
+/// among the runs that share every coordinate but `referenceAxis`.
+func outcome(_ r: ExperimentResults, _ selector: [String: String], referenceAxis: String = "method",
+             referenceLevel: String = "DeepNet") -> (RunOutcome, String)? {
+    guard let e = r.entry(selector), let rec = e.record else { return nil }
+    var ref = e.coordinates.dictionary
+    ref[referenceAxis] = referenceLevel
+    if ref != e.coordinates.dictionary, let x = r.record(ref), x.status == .ok, let best = x.metrics.bestValidLoss, best.isFinite {
+        return (RunOutcome.classify(rec, reference: best), referenceLevel)
+    }
+    var group = e.coordinates.dictionary
+    group[referenceAxis] = nil
+    return (RunOutcome.classify(rec, reference: RunOutcome.referenceBest(in: r, matching: group)), "the best run of its group")
+}
+
+/// "failed" (diverged or stalled) for every run matching `selector` (all seeds).
+func failsEverywhere(_ r: ExperimentResults, claim: String, _ selector: [String: String], referenceAxis: String = "method",
+                     referenceLevel: String = "DeepNet") -> ClaimVerdict {
+    if let v = Verdicts.requireRuns(r, claim, selector) { return v }
+    var ok = true, parts: [String] = []
+    for e in r.entries(selector) {
+        guard let (o, refName) = outcome(r, e.coordinates.dictionary, referenceAxis: referenceAxis, referenceLevel: referenceLevel) else { continue }
+        if !o.failedToTrain { ok = false }
+        parts.append("\(e.coordinates.shortLabel): \(o.text(reference: refName))")
+    }
+    return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, parts.joined(separator: "; ") + " (need every run diverged or stalled)")
+}
+
+/// No run matching `selector` failed (diverged or stalled).
+func trainsEverywhere(_ r: ExperimentResults, claim: String, _ selector: [String: String], referenceAxis: String = "method",
+                      referenceLevel: String = "DeepNet") -> ClaimVerdict {
+    if let v = Verdicts.requireRuns(r, claim, selector) { return v }
+    var ok = true, parts: [String] = []
+    for e in r.entries(selector) {
+        guard let (o, refName) = outcome(r, e.coordinates.dictionary, referenceAxis: referenceAxis, referenceLevel: referenceLevel) else { continue }
+        if o.failedToTrain { ok = false }
+        parts.append("\(e.coordinates.shortLabel): \(o.text(reference: refName))")
+    }
+    return ClaimVerdict(claim, ok ? .reproduced : .notReproduced, parts.joined(separator: "; ") + " (need no run diverged or stalled)")
+}
+
+/// Several paired-bootstrap comparisons (rule G4) that must all come out as `expect`: reproduced when every one does,
+/// not reproduced when one does not, inconclusive when one cannot be decided (both sides diverged, no statistics).
+func allComparisons(_ r: ExperimentResults, claim: String, a: [String: String], than bs: [[String: String]],
+                    expect: Set<BLEUComparisonOutcome>) -> ClaimVerdict {
+    let vs = bs.map { Verdicts.bleuComparison(r, claim: claim, a: a, b: $0, expect: expect) }
+    if let v = vs.first(where: { $0.status == .notRun }) { return v }
+    let ev = vs.map(\.evidence).joined(separator: "; ")
+    if vs.contains(where: { $0.status == .notReproduced }) { return ClaimVerdict(claim, .notReproduced, ev) }
+    if vs.contains(where: { $0.status == .inconclusive }) { return ClaimVerdict(claim, .inconclusive, ev) }
+    return ClaimVerdict(claim, .reproduced, ev)
+}
+
+/// The largest learning rate (numeric value of the "lr" level) at which no run matching `selector` failed, with the
+/// reference of rule G3 being the lowest best validation loss of the runs matching `group` (the whole sweep at that
+/// depth and seed). nil when every learning rate failed.
+func largestStableLR(_ r: ExperimentResults, _ selector: [String: String], group: [String: String]) -> (lr: Double?, text: String) {
+    let ref = RunOutcome.referenceBest(in: r, matching: group)
+    var best: Double?, parts: [String] = []
+    for lr in r.levels("lr") {
+        var s = selector; s["lr"] = lr
+        guard let rec = r.record(s) else { continue }
+        let o = RunOutcome.classify(rec, reference: ref)
+        parts.append("\(lr): \(o.text(reference: "the sweep's best"))")
+        if !o.failedToTrain { best = max(best ?? 0, Verdicts.numericValue(lr)) }
+    }
+    return (best, parts.joined(separator: ", "))
+}
+
+/// Seed-mean of `metric` at `selector`, relative difference of `a` against `b` (positive = `a` lower).
+func relativeLossGain(_ r: ExperimentResults, _ metric: Metric, a: [String: String], b: [String: String]) -> (gain: Double, text: String)? {
+    guard let x = r.meanValue(metric, matching: a), let y = r.meanValue(metric, matching: b), x.count > 0, y.count > 0 else { return nil }
+    return ((y.mean - x.mean) / y.mean, "\(x.text(digits: 3)) vs \(y.text(digits: 3))")
 }

@@ -34,47 +34,50 @@ let fig9 = Experiment(
     profiles: [
         .smoke: .runs(grid(with(Base.smokeTranslation) { $0.model.encoderLayers = 3; $0.model.decoderLayers = 3 }),
                       notes: ["Synthetic data, d = 32, 3L-3L."]),
-        .reduced: .runs(grid(with(Base.reducedTranslation) {
-            // 200 instead of 3,000 steps so the four last reduced experiments fit one 3-hour session (the 9 runs took
-            // ~2.3 h per 1,000 steps of real 1-thread time); the same as table11, so the α*, β* run is shared with it.
-            $0.model.encoderLayers = 18; $0.model.decoderLayers = 18; $0.training.steps = 200
-            $0.training.evalEvery = 50; $0.training.checkpointEvery = 100
-            $0.data.sourceLanguage = "en"; $0.data.targetLanguage = "fr"
-        }), data: RealData.enFr,
-                        notes: ["18L-18L at 64 hidden (64-128-2), 200 steps of 2,048 target tokens (0.4M tokens: warm-up plus 100 steps at the peak rate), Multi30k en→fr; α ∈ {0.25, 0.5, 1, 2, 4}α* at β* and β ∈ {0.25, 0.5, 1, 2, 4}β* at α* (9 runs). The α*, β* run is shared with table11.",
-                                "Instability shows early (divergence is detected from the loss), but BLEU after 200 steps is the BLEU of a barely trained model: the BLEU orderings are weak evidence either way."]),
+        // Pre-registered (docs/preregistration.md, Table XI / Fig. 9): runs at the learning rate that Table XI's stage 1
+        // selects.
+        .reduced: AlphaBeta.selectedLR.map { lr in
+            .runs(grid(with(AlphaBeta.base) { $0.optimizer.lr = lr }), data: RealData.enFr,
+                  notes: ["18L-18L at 64 hidden (64-128-2), 2,000 updates of 2,048 target tokens (4M tokens, 80 warm-up, no dropout) at lr \(L.lrLabel(lr)) — the largest of {1.5e-3, 3e-3, 6e-3} at which DeepNet at α*, β* trains (Table XI's stage 1); Multi30k en→fr.",
+                          "α ∈ {0.25, 0.5, 1, 2, 4}α* at β* and β ∈ {0.25, 0.5, 1, 2, 4}β* at α* (9 runs), one seed (a second is added by rule G5 where a verdict rests on a BLEU difference under 1.0). The α*, β* run is shared with Table XI."])
+        } ?? .notRunnable("Waits for Table XI's stage 1, which selects the learning rate of this sweep (docs/preregistration.md, Table XI / Fig. 9).",
+                          notes: ["18L-18L at 64 hidden, 2,000 updates of 2,048 target tokens on Multi30k en→fr, at the largest of {1.5e-3, 3e-3, 6e-3} at which DeepNet at α*, β* trains."]),
         .paper: .runs(grid(with(Base.paperWMT) {
             $0.model.encoderLayers = 18; $0.model.decoderLayers = 18
             $0.data.dataset = .wmt14EnFr; $0.data.targetLanguage = "fr"; $0.model.vocabSize = 40000
         }), notes: Base.paperWMTNotes + ["Paper text: 18L-18L, 512 hidden, 100K steps, WMT-14 En-Fr."]),
     ],
     verdict: { r in
-        [
-            unstableOrWorst(r, claim: "The smallest α (0.25α*) is unstable or the worst of the α sweep.", axis: "alpha", level: "0.25×", fixed: ["beta": "1×"]),
-            unstableOrWorst(r, claim: "The largest β (4β*) is unstable or the worst of the β sweep.", axis: "beta", level: "4×", fixed: ["alpha": "1×"]),
-            Verdicts.better(r, claim: "α* beats 4α* (a large shortcut scale undermines BLEU).", metric: .bleu,
-                            a: ["alpha": "1×", "beta": "1×"], than: [["alpha": "4×", "beta": "1×"]]),
-            Verdicts.better(r, claim: "β* beats 0.25β* (a small initialization scale undermines BLEU).", metric: .bleu,
-                            a: ["alpha": "1×", "beta": "1×"], than: [["alpha": "1×", "beta": "0.25×"]]),
+        let centre = ["alpha": "1×", "beta": "1×"]
+        func barred(_ claim: String, _ f: () -> ClaimVerdict) -> ClaimVerdict {
+            belowBar(r, claim: claim, reference: centre, bar: Bar.singleDirection) ?? f()
+        }
+        let c3 = "α* beats 4α* (a large shortcut scale undermines BLEU; paired bootstrap)."
+        let c4 = "β* beats 0.25β* (a small initialization scale undermines BLEU; paired bootstrap)."
+        return [
+            failsOrWorse(r, claim: "The smallest α (0.25α*) fails (diverges or stalls) or is worse than α*.", ["alpha": "0.25×", "beta": "1×"], centre: centre),
+            failsOrWorse(r, claim: "The largest β (4β*) fails (diverges or stalls) or is worse than β*.", ["alpha": "1×", "beta": "4×"], centre: centre),
+            barred(c3) { Verdicts.bleuComparison(r, claim: c3, a: centre, b: ["alpha": "4×", "beta": "1×"], expect: [.better]) },
+            barred(c4) { Verdicts.bleuComparison(r, claim: c4, a: centre, b: ["alpha": "1×", "beta": "0.25×"], expect: [.better]) },
         ]
     }
 )
 
-/// The run at `level` diverged, or has the lowest BLEU along `axis` (with `fixed` held).
-func unstableOrWorst(_ r: ExperimentResults, claim: String, axis: String, level: String, fixed: [String: String]) -> ClaimVerdict {
-    if let v = Verdicts.requireRuns(r, claim, fixed) { return v }
-    var sel = fixed; sel[axis] = level
-    guard let rec = r.record(sel) else { return Verdicts.notRun(claim, "missing run") }
-    if rec.status == .diverged { return ClaimVerdict(claim, .reproduced, "\(axis) = \(level): diverged at step \(rec.divergedAtStep ?? 0)") }
-    let all = r.entries(fixed).compactMap { e -> (String, Double)? in
-        guard let x = e.record, x.status == .ok, let b = x.metrics.bleu else { return nil }
-        return (e.coordinates[axis] ?? "", b)
+/// Rule G3 against α*, β* with the same seed, then rule G4: the runs at `sel` fail in every seed, or α*, β* is better.
+private func failsOrWorse(_ r: ExperimentResults, claim: String, _ sel: [String: String], centre: [String: String]) -> ClaimVerdict {
+    if let v = Verdicts.requireRuns(r, claim, sel) ?? Verdicts.requireRuns(r, claim, centre) { return v }
+    var parts: [String] = [], allFailed = true
+    for e in r.entries(sel) {
+        var ref = centre; if let s = e.coordinates["seed"] { ref["seed"] = s }
+        let best = r.record(ref).flatMap { $0.status == .ok ? $0.metrics.bestValidLoss : nil }
+        let o = RunOutcome.classify(e.record!, reference: best)
+        if !o.failedToTrain { allFailed = false }
+        parts.append("\(e.coordinates.shortLabel): \(o.text(reference: "α*, β*"))")
     }
-    guard let mine = rec.metrics.bleu else { return Verdicts.notRun(claim, "no BLEU recorded") }
-    let worst = all.min { $0.1 < $1.1 }
-    let ev = all.map { "\($0.0): \(Verdicts.fmt($0.1))" }.joined(separator: ", ")
-    // A diverged neighbour does not decide this claim (only this level's own divergence does), so the BLEU floor
-    // applies to the converged runs compared here.
-    if let v = Verdicts.bleuTooLowToCompare(claim, metric: .bleu, values: all.map(\.1), evidence: "BLEU along \(axis): \(ev)") { return v }
-    return ClaimVerdict(claim, worst.map { $0.1 >= mine } ?? false ? .reproduced : .notReproduced, "BLEU along \(axis): \(ev)")
+    if allFailed { return ClaimVerdict(claim, .reproduced, parts.joined(separator: "; ")) }
+    if let v = belowBar(r, claim: claim, reference: centre, bar: Bar.singleDirection) {
+        return ClaimVerdict(claim, v.status, parts.joined(separator: "; ") + "; " + v.evidence)
+    }
+    let v = Verdicts.bleuComparison(r, claim: claim, a: centre, b: sel, expect: [.better])
+    return ClaimVerdict(claim, v.status, parts.joined(separator: "; ") + "; " + v.evidence)
 }
