@@ -149,12 +149,14 @@ final class ReportFigureTests: XCTestCase {
 
     // MARK: 3. Fig. 4 panels, the named array, seeds
 
-    func updateRecord(_ updates: [Double], preLN: [Double]? = nil) -> RunRecord {
+    func updateRecord(_ updates: [Double], preLN: [Double]? = nil, grad: Double = 1) -> RunRecord {
         var series = ProbeSeries()
         for (i, u) in updates.enumerated() {
-            series.append(ProbeRecord(step: 2 * i, totalGradNorm: 1, decoder: StackProbe(stack: "decoder", outputUpdate: u), modelUpdate: u, parameterDistance: u))
+            var dec = StackProbe(stack: "decoder", outputUpdate: u)
+            dec.layerGradNorm = [grad, 2 * grad]
+            series.append(ProbeRecord(step: 2 * i, totalGradNorm: 1, decoder: dec, modelUpdate: u, parameterDistance: u))
         }
-        var d = series.diagnostics(for: [.modelUpdate])
+        var d = series.diagnostics(for: [.modelUpdate, .gradientNormPerLayer])
         if let p = preLN { d[MeasurementKind.modelUpdate.rawValue]!.append(DiagnosticArray(name: "delta_f_pre_ln", shape: [p.count], values: p)) }
         var rc = RunConfig()
         rc.model.embedDim = 16
@@ -199,7 +201,7 @@ final class ReportFigureTests: XCTestCase {
             entry(axes, ["DeepNet", "6L-6L", "1"], updateRecord([0, 1, 2], preLN: [0, 1, 2])),
             entry(axes, ["DeepNet", "6L-6L", "2"], updateRecord([0, 3, 4], preLN: [0, 3, 4])),
             entry(axes, ["DeepNet", "12L-12L", "1"], updateRecord([0, 1, 2], preLN: [0, 5, 6])),
-            entry(axes, ["DeepNet", "12L-12L", "2"], updateRecord([0, 1, 2], preLN: [0, 7, 8])),
+            entry(axes, ["DeepNet", "12L-12L", "2"], updateRecord([0, 1, 2], preLN: [0, 7, 8], grad: 3)),
         ])
         let rep = ReportRenderer.render(r)
         XCTAssertEqual(rep.figures.map(\.0), ["t1-0-0.svg"])
@@ -215,6 +217,13 @@ final class ReportFigureTests: XCTestCase {
         let mu = InstrumentFigures.render(.modelUpdate, r, series: "depth", panels: "method", logY: true, figureBase: "x")!
         XCTAssertTrue(mu.1.first { $0.0 == "x-0-update.svg" }!.1.contains("(mean of 2 seeds)"))
         XCTAssertEqual(count(mu.1.first { $0.0 == "x-0-update.svg" }!.1, "<polyline"), 2)
+        // and so do the gradient norms: per-layer mean of seeds (12L: 1 and 3 → 2, 2·1 and 2·3 → 4)
+        let g = InstrumentFigures.render(.gradientNormPerLayer, r, series: "depth", panels: "method", logY: false, figureBase: "g")!
+        let dec = g.1.first { $0.0 == "g-0-decoder.svg" }!.1
+        XCTAssertTrue(dec.contains("(mean of 2 seeds)") && g.0.contains("mean over the 2 seeds"), g.0)
+        XCTAssertEqual(count(dec, "<polyline"), 2)
+        XCTAssertEqual(yTicks(dec).first?.text, "1")   // 6L: layer 1 at 1 (both seeds), nothing below
+        XCTAssertEqual(yTicks(dec).last?.text, "4")    // 12L layer 2: mean of 2 and 6
     }
 
     // MARK: 4. Fig. 8

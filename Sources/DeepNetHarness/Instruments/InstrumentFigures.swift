@@ -218,21 +218,27 @@ public enum InstrumentFigures {
         var figs: [(String, String)] = []
         let dim = r.finished.first?.record?.config.model.embedDim ?? 0
         var md = "**LayerNorm inputs**: mean over the probe batch's non-pad positions of ‖x‖₂ at each LayerNorm's input, averaged over the stack's LayerNorms (eval mode); dashed: √d = \(f(Double(dim).squareRoot(), 2)).\n\n"
+        md += seedCaption(r, series: series, panels: panels)
         md += "| run | encoder peak | decoder peak | decoder final |\n|---|---|---|---|\n"
+        let pooled = pooledSeeds(r, series: series, panels: panels)
         for (pi, (pl, es)) in panelGroups(r, panels).enumerated() {
             for stack in ["encoder", "decoder"] {
                 var lines: [LineSeries] = []
                 var xmax = 0.0
-                for e in es {
-                    guard let rec = e.record else { continue }
-                    let st = InstrumentSummaries.steps(rec, .lnInputNorm), y = InstrumentSummaries.lnMean(rec, stack: stack)
-                    guard !y.isEmpty else { continue }
-                    xmax = max(xmax, st.last ?? 0)
-                    lines.append(LineSeries(name: name(e, series, rec), x: Array(st.prefix(y.count)), y: y, markers: y.count < 15))
+                for (n, group) in lineGroups(r, es, series: series, panels: panels) {
+                    let c = meanCurve(group.compactMap { e -> (x: [Double], y: [Double])? in
+                        guard let rec = e.record else { return nil }
+                        let st = InstrumentSummaries.steps(rec, .lnInputNorm), y = InstrumentSummaries.lnMean(rec, stack: stack)
+                        let k = min(st.count, y.count)
+                        return k == 0 ? nil : (Array(st.prefix(k)), Array(y.prefix(k)))
+                    })
+                    guard !c.y.isEmpty else { continue }
+                    xmax = max(xmax, c.x.last ?? 0)
+                    lines.append(LineSeries(name: n, x: c.x, y: c.y, markers: c.y.count < 15))
                 }
                 if lines.isEmpty { continue }
                 lines.append(LineSeries(name: "√d", x: [0, max(xmax, 1)], y: [Double(dim).squareRoot(), Double(dim).squareRoot()], dashed: true))
-                let title = "Average LN input ‖x‖₂, \(stack)" + (pl.isEmpty ? "" : " — \(panels!) \(pl)")
+                let title = "Average LN input ‖x‖₂, \(stack)" + (pl.isEmpty ? "" : " — \(panels!) \(pl)") + (pooled.isEmpty ? "" : " (mean of \(pooled.count) seeds)")
                 figs.append(("\(base)-\(pi)-\(stack).svg", LinePlot(title: title, xLabel: "step", yLabel: "mean ‖x‖₂",
                                                                     yScale: logY ? .log : .linear, series: lines).render()))
             }
@@ -250,18 +256,22 @@ public enum InstrumentFigures {
     static func gradNorms(_ r: ExperimentResults, series: String, panels: String?, logY: Bool, base: String) -> (String, [(String, String)]) {
         var figs: [(String, String)] = []
         let md = "**Gradient norms per layer**: ‖∂L/∂θ‖₂ over all tensors of a layer, from the training step's gradients, averaged over the recorded steps after step 0 (per-sublayer norms are stored too).\n\n"
+            + seedCaption(r, series: series, panels: panels).replacingOccurrences(of: "pointwise at the steps every seed recorded; the table lists each seed", with: "layer by layer")
+        let pooled = pooledSeeds(r, series: series, panels: panels)
         for (pi, (pl, es)) in panelGroups(r, panels).enumerated() {
             for stack in ["decoder", "encoder"] {
                 var lines: [LineSeries] = []
-                for e in es {
-                    guard let rec = e.record else { continue }
-                    let g = InstrumentSummaries.meanLayerGradNorms(rec, stack: stack)
-                    guard !g.isEmpty else { continue }
-                    lines.append(LineSeries(name: name(e, series, rec), x: (1...g.count).map(Double.init), y: g, markers: g.count < 30))
+                for (n, group) in lineGroups(r, es, series: series, panels: panels) {
+                    let c = meanCurve(group.compactMap { e -> (x: [Double], y: [Double])? in
+                        guard let g = e.record.map({ InstrumentSummaries.meanLayerGradNorms($0, stack: stack) }), !g.isEmpty else { return nil }
+                        return ((1...g.count).map(Double.init), g)
+                    })
+                    guard !c.y.isEmpty else { continue }
+                    lines.append(LineSeries(name: n, x: c.x, y: c.y, markers: c.y.count < 30))
                 }
                 if lines.isEmpty { continue }
                 let ok = logY && lines.allSatisfy { positive($0.y) }
-                let title = "Gradient norm per \(stack) layer" + (pl.isEmpty ? "" : " — \(panels!) \(pl)")
+                let title = "Gradient norm per \(stack) layer" + (pl.isEmpty ? "" : " — \(panels!) \(pl)") + (pooled.isEmpty ? "" : " (mean of \(pooled.count) seeds)")
                 figs.append(("\(base)-\(pi)-\(stack).svg", LinePlot(title: title, xLabel: "\(stack) layer", yLabel: "‖∇‖₂",
                                                                     yScale: ok ? .log : .linear, series: lines).render()))
             }
@@ -271,9 +281,11 @@ public enum InstrumentFigures {
             for s in r.levels(series) {
                 var pts: [(Double, Double)] = []
                 for d in r.levels(p) {
-                    if let rec = r.record([series: s, p: d]), let v = InstrumentSummaries.meanLayerGradNorms(rec, stack: "decoder").last, v.isFinite {
-                        pts.append((Verdicts.numericValue(d), v))
-                    }
+                    let vs = r.entries([series: s, p: d]).compactMap { e in e.record.flatMap { InstrumentSummaries.meanLayerGradNorms($0, stack: "decoder").last } }
+                        .filter(\.isFinite)
+                    // the first run, or the mean of the seeds when they are pooled
+                    let use = pooled.isEmpty ? Array(vs.prefix(1)) : vs
+                    if !use.isEmpty { pts.append((Verdicts.numericValue(d), use.reduce(0, +) / Double(use.count))) }
                 }
                 pts.sort { $0.0 < $1.0 }
                 if !pts.isEmpty { lines.append(LineSeries(name: s, x: pts.map(\.0), y: pts.map(\.1), markers: true)) }
