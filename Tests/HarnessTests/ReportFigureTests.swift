@@ -72,6 +72,11 @@ final class ReportFigureTests: XCTestCase {
         XCTAssertEqual(yTicks(y3).map(\.text), ["9.84", "10", "10.5", "11", "11.5", "11.6"])
         assertNoOverlap(yTicks(y3), horizontal: false)
 
+        // about one decade (0.9 … 11.6): 2 and 5 between 1 and 10
+        let y4 = LinePlot(title: "t", xLabel: "s", yLabel: "u", yScale: .log,
+                          series: [LineSeries(name: "a", x: [1, 2, 3], y: [0.95, 3, 11.6])]).render()
+        XCTAssertEqual(yTicks(y4).map(\.text), ["0.9", "1", "2", "5", "10", "11.6"])
+
         // a minimum just under a decade: the lower end moves to a round value so both labels fit
         let y2 = LinePlot(title: "t", xLabel: "s", yLabel: "u", yScale: .log,
                           series: [LineSeries(name: "a", x: [1, 2], y: [0.97, 5000])]).render()

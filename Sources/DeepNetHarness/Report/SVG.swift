@@ -61,7 +61,8 @@ public enum SVG {
     }
 
     /// Candidate ticks of a log axis over [lo, hi] (lo > 0): the minimum, every decade inside, the maximum, and
-    /// (when the axis spans at most two decades, or no decade falls inside) the 2× and 5× multiples. Sorted.
+    /// (when the axis spans at most 2.5 decades, or no decade falls inside) the 2× and 5× multiples; narrower than
+    /// a decade, round values between the ends too. Sorted.
     public static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
         logTickPlan(lo, hi).map(\.value).sorted()
     }
@@ -85,7 +86,7 @@ public enum SVG {
         }
         for v in decades where !same(v, lo) { out.append((v, .decade)) }
         if !out.contains(where: { same($0.value, hi) }) { out.append((hi, .maximum)) }
-        if b - a <= 2 || decades.isEmpty {
+        if log10(hi / lo) <= 2.5 || decades.isEmpty {
             for e in a...max(a, b) {
                 for m in [2.0, 5.0] {
                     let v = m * pow(10, Double(e))
