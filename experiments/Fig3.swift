@@ -23,6 +23,7 @@ let fig3 = Experiment(
     measured: "‖F(x, θᵢ) − F(x, θ₀)‖₂ on a fixed batch, the average ‖x‖₂ of the inputs to the FFN and attention LNs, and gradient norms of all decoder layers.",
     measurements: [.modelUpdate, .lnInputNorm, .gradientNormPerLayer],
     renders: [
+        .diagnosticArray(.modelUpdate, array: "delta_f_pre_ln", series: "variant", logY: true),
         .diagnostic(.modelUpdate, series: "variant", logY: true),
         .diagnostic(.lnInputNorm, series: "variant", logY: true),
         .diagnostic(.gradientNormPerLayer, series: "variant", logY: true),

@@ -17,7 +17,11 @@ let fig4 = Experiment(
     paperSetup: "IWSLT-14 De-En, 64-128-2 tiny Transformers (64 hidden, 128 FFN, 2 heads), depths 6L-6L … 100L-100L, early stage of training.",
     measured: "‖F(x, θᵢ) − F(x, θ₀)‖₂ on a fixed batch over the first steps, per depth.",
     measurements: [.modelUpdate],
-    renders: [.diagnostic(.modelUpdate, series: "method", panels: "depth", logY: true)],
+    renders: [
+        // The paper's layout: one panel per method, a line per depth; the verdicts' measure (before the last LN) first.
+        .diagnosticArray(.modelUpdate, array: "delta_f_pre_ln", series: "depth", panels: "method", logY: true),
+        .diagnostic(.modelUpdate, series: "depth", panels: "method", logY: true),
+    ],
     profiles: [
         .smoke: .runs(RunGrid(base: Base.earlyStage(Base.smokeTranslation, steps: 10, every: 2),
                               axes: [Axis("method", methods), Axis("depth", [L.depth(1), L.depth(4)])]), notes: ["Synthetic data, d = 32."]),

@@ -51,7 +51,7 @@ let fig8 = Experiment(
     ],
     paperCell: { e in e.paperKeys["layers"].flatMap { fig8Paper.cell(row: $0, column: "Avg") } },
     verdict: { r in
-        [fig8LogLaw(r), InstrumentVerdicts.scalingLaw(r)]
+        [fig8LogLaw(r)]
     }
 )
 

@@ -24,7 +24,7 @@ let table10 = Experiment(
     measured: "Stand-in for §IV, Table X's theoretical basis: the early model update ‖ΔF‖ (before the last LayerNorm) of Pre-LN and of the Pre-LN DeepNet (Sub-LN, √(log 2N) init) from 6 to 96 layers. The vision claims themselves cannot be tested here.",
     measurements: [.validLoss, .modelUpdate],
     renders: [
-        .diagnostic(.modelUpdate, series: "method", panels: "depth", logY: true),
+        .diagnosticArray(.modelUpdate, array: "delta_f_pre_ln", series: "depth", panels: "method", logY: true),
         .curves(.validLoss, series: "method", panels: "depth"),
     ],
     profiles: [

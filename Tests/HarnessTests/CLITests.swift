@@ -164,6 +164,23 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(r.stderr.lowercased().contains("usage:"), "usage text printed: \(r.stderr)")
     }
 
+    /// `--budget`: durations with units parse; a budget shorter than the 2-minute start margin starts nothing and says
+    /// so (exit 0, nothing failed); a malformed one is a usage error.
+    func testBudgetFlag() throws {
+        let results = dir.appendingPathComponent("results")
+        let r = try run(["run", "fig3", "--profile", "smoke", "--results", results.path, "--budget", "1m30s"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("budget used: 0 stopped at a checkpoint, 4 not started"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: results.appendingPathComponent("runs").path) &&
+                       ((try? FileManager.default.contentsOfDirectory(atPath: results.appendingPathComponent("runs").path)) ?? []).contains { $0.hasSuffix(".h5") })
+        for bad in ["abc", "2x", "0h", "-1h"] {
+            let b = try run(["run", "fig3", "--profile", "smoke", "--results", results.path, "--budget", bad])
+            XCTAssertEqual(b.status, 64, "\(bad): \(b.stderr)")
+        }
+        let d = try run(["run", "fig3", "--profile", "smoke", "--results", results.path, "--budget", "2.5h", "--dry-run"])
+        XCTAssertEqual(d.status, 0, d.stderr)
+    }
+
     func testEmptyResultsFlagIsAnError() throws {
         for args in [["run", "table1", "--results", ""], ["report", "table1", "--results", ""], ["report", "table1", "--out", ""],
                      ["train", "--results", ""]] {

@@ -146,6 +146,29 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(v.evidence.contains("diverged at step 3"))
     }
 
+    /// `deepnet run --budget`: at the deadline the running run checkpoints and stops (no result, not failed), the next
+    /// run is not started, and running again without a budget resumes the stopped run and finishes both.
+    func testBudgetStopsAtACheckpointAndTheNextRunResumes() throws {
+        let root = tempDir("budget")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let e = tinyExperiment(id: "budget", steps: 400)
+        var o = RunnerOptions(); o.output = { _ in }; o.interactive = false
+        o.deadline = Date().addingTimeInterval(0.05)
+        o.minimumStartSeconds = 0
+        let first = try Runner(store: ResultStore(root: root), environment: testEnv, options: o).run([e], profile: .smoke)
+        XCTAssertEqual(first.stoppedByBudget, 1, "\(first)")
+        XCTAssertEqual(first.notStartedByBudget, 1, "\(first)")
+        XCTAssertEqual(first.failed, 0)
+        XCTAssertTrue(first.description.contains("budget used"))
+        let runs = try Expansion.expand(e, profile: .smoke, environment: testEnv)
+        for r in runs { XCTAssertThrowsError(try ResultStore(root: root).read(r.runID)) }   // no result, not a failed one
+        XCTAssertFalse(StopRequest.isRequested)   // the budget's stop request does not leak into later runs
+        let second = try quietRunner(root).run([e], profile: .smoke)
+        XCTAssertEqual(second.ok, 2, "\(second)")
+        let resumed = try runs.map { try ResultStore(root: root).read($0.runID) }.filter { $0.provenance.resumedCount == 1 }
+        XCTAssertEqual(resumed.count, 1)
+    }
+
     func testInterruptedRunResumesFromCheckpointAndMatchesUninterrupted() throws {
         let root = tempDir("resume"), ref = tempDir("resume-ref")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: ref) }

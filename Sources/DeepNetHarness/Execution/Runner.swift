@@ -211,7 +211,11 @@ public final class Runner {
         switch options.worker {
         case .inProcess:
             let watchdog = options.deadline.map { BudgetWatchdog(deadline: $0) }
-            defer { watchdog?.cancel() }
+            defer {
+                watchdog?.cancel()
+                // The watchdog's stop request is this call's only: a later run in the process starts clean.
+                if options.deadline != nil { StopRequest.reset() }
+            }
             for (i, r) in todo.enumerated() {
                 if let d = options.deadline, Date() >= d.addingTimeInterval(-options.minimumStartSeconds) {
                     summary.notStartedByBudget = todo.count - i
