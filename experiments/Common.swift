@@ -266,7 +266,7 @@ enum RealData {
 }
 
 /// A copy of `c` with `f` applied: `with(Base.reducedTranslation) { $0.training.steps = 1500 }`.
-func with(_ c: RunConfig, _ f: (inout RunConfig) -> Void) -> RunConfig {
+func with<T>(_ c: T, _ f: (inout T) -> Void) -> T {
     var c = c
     f(&c)
     return c

@@ -90,7 +90,7 @@ private func fig3Vanishing(_ r: ExperimentResults, _ claim: String) -> ClaimVerd
         return Verdicts.notRun(claim, "missing gradient norms")
     }
     return ClaimVerdict(claim, a <= 0.5 * b ? .reproduced : .notReproduced,
-                        "mean gradient norm of the bottom third of the decoder layers over the second half of the recorded steps: w/o warm-up \(fv(a, 4)), with warm-up \(fv(b, 4)) (need ≤ 0.5×)")
+                        "mean gradient norm of the bottom third of the decoder layers over the second half of the recorded steps: w/o warm-up \(String(format: "%.3g", a)), with warm-up \(String(format: "%.3g", b)), ratio \(fv(a / b, 2)) (need ≤ 0.5)")
 }
 
 private func fig3InitWithoutWarmup(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {

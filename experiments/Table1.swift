@@ -116,6 +116,7 @@ private func postLNFamilyFailsDeep(_ r: ExperimentResults) -> ClaimVerdict {
 /// model both train (and DeepNet there reaches the bar), Pre-LN is worse than or tied with it.
 private func preLNBelowPostLN(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "Vanilla Pre-LN is below (worse than or tied with) every converged Post-LN model at the same depth."
+    if let v = Verdicts.requireRuns(r, claim) { return v }
     var vs: [ClaimVerdict] = []
     for d in r.levels("depth") {
         for m in Baselines.postLNFamily {

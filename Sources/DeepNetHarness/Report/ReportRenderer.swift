@@ -67,6 +67,13 @@ public enum ReportRenderer {
         md += "## Verdict\n\n| claim | verdict | evidence |\n|---|---|---|\n"
         for v in verdicts { md += "| \(mdEscape(v.claim)) | **\(v.status.rawValue)** | \(mdEscape(v.evidence)) |\n" }
         md += "\n"
+        if r.profile == .reduced || e.changesAfterPreregistration.count > 0 {
+            // The reduced plans and rules were fixed by the pre-registration (docs/preregistration.md); every later change
+            // is a commit of its own, listed here.
+            md += "## Changes after pre-registration\n\n"
+            md += e.changesAfterPreregistration.isEmpty ? "None: plan and rules as pre-registered (docs/preregistration.md).\n\n"
+                : e.changesAfterPreregistration.map { "- \($0)\n" }.joined() + "\n"
+        }
 
         md += "## The paper's numbers\n\n"
         for t in e.paper.tables {

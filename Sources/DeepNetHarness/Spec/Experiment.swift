@@ -259,6 +259,9 @@ public struct Experiment: Sendable {
     public var cellOutcome: (@Sendable (ExperimentResults, ResultEntry) -> String?)?
     /// One sentence for the reports index; nil: generated from the verdict counts ("2 of 3 claims reproduced; …").
     public var summary: (@Sendable (ExperimentResults, [ClaimVerdict]) -> String)?
+    /// Changes to the reduced plan or verdict rules made after the pre-registration (docs/preregistration.md), one line
+    /// each, naming the commit and why; the report lists them.
+    public var changesAfterPreregistration: [String] = []
 
     public init(id: String, title: String, artifact: PaperArtifact, claim: String, paper: PaperNumbers,
                 paperSetup: String, measured: String, measurements: [MeasurementKind], renders: [Render],
