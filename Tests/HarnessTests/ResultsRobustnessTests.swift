@@ -226,6 +226,27 @@ final class ResultsRobustnessTests: XCTestCase {
         XCTAssertTrue(unknown.contains("not a git repository"), unknown)
         XCTAssertFalse(dirty)
         XCTAssertTrue(Provenance.git(in: elsewhere.appendingPathComponent("gone")).0.hasPrefix("unknown (project checkout"))
+
+        // Dirty means changed inputs: a change under results/ or reports/ (the harness's outputs) does not count,
+        // a change anywhere else does.
+        let repo = tempDir("git-dirty")
+        defer { try? FileManager.default.removeItem(at: repo) }
+        func git(_ args: String...) throws {
+            let g = Process()
+            g.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            g.arguments = ["git", "-C", repo.path, "-c", "user.name=t", "-c", "user.email=t@t"] + args
+            g.standardOutput = FileHandle.nullDevice; g.standardError = FileHandle.nullDevice
+            try g.run(); g.waitUntilExit()
+        }
+        for d in ["results", "reports", "Sources"] { try FileManager.default.createDirectory(at: repo.appendingPathComponent(d), withIntermediateDirectories: true) }
+        for f in ["results/index.json", "reports/a.md", "Sources/a.swift"] { try Data("0".utf8).write(to: repo.appendingPathComponent(f)) }
+        try git("init", "-q"); try git("add", "-A"); try git("commit", "-q", "-m", "c")
+        XCTAssertFalse(Provenance.git(in: repo).1)
+        try Data("1".utf8).write(to: repo.appendingPathComponent("results/index.json"))
+        try Data("1".utf8).write(to: repo.appendingPathComponent("reports/b.md"))
+        XCTAssertFalse(Provenance.git(in: repo).1, "results/ and reports/ changes counted as dirty")
+        try Data("1".utf8).write(to: repo.appendingPathComponent("Sources/a.swift"))
+        XCTAssertTrue(Provenance.git(in: repo).1)
     }
 
     func testTrainScoresWithTheRegistrysBLEUTokenization() {

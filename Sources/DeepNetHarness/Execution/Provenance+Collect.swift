@@ -84,7 +84,10 @@ extension Provenance {
         guard let commit = head.out?.trimmingCharacters(in: .whitespacesAndNewlines), !commit.isEmpty else {
             return ("unknown (git rev-parse HEAD in \(dir.path): \(head.err))", false)
         }
-        let dirty = !(run(["status", "--porcelain"]).out?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
+        // Dirty = changes to what determines a run. The results and reports folders are the harness's own outputs (a
+        // campaign rewrites results/*/index.json as it goes), so their changes do not make the code dirty.
+        let dirty = !(run(["status", "--porcelain", "--", ".", ":(exclude)results", ":(exclude)reports"]).out?
+            .trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
         return (commit, dirty)
     }
 }
