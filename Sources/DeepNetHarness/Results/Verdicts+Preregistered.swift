@@ -79,7 +79,8 @@ extension Verdicts {
         if !unrun.isEmpty { parts.append("not compared (not run): " + unrun.joined(separator: "; ")) }
         if !noReference.isEmpty { parts.append("no converged \(referenceRow) at \(noReference.sorted().joined(separator: ", ")): stalls not judged there") }
         let ev = parts.joined(separator: "; ")
-        if total == 0 { return Verdicts.notRun(claim, "no finished run corresponds to a compared cell of the paper's table" + (ev.isEmpty ? "" : "; " + ev)) }
+        // Nothing compared yet: say how many cells wait, not each one.
+        if total == 0 { return Verdicts.notRun(claim, "no finished run corresponds to a compared cell of the paper's table (\(unrun.count) cells not run yet)") }
         return ClaimVerdict(claim, Double(agree) >= threshold * Double(total) ? .reproduced : .notReproduced, ev)
     }
 
