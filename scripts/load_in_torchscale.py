@@ -25,10 +25,37 @@ import subprocess
 import sys
 import tempfile
 
+def _stub_timm_if_broken():
+    """torchscale imports `timm.models.layers.drop_path` (DropPath; unused here: drop_path_rate is 0). A timm whose
+    torchvision does not match the installed torch fails to import ("operator torchvision::nms does not exist");
+    then a stand-in module with timm's drop_path is registered so that torchscale imports."""
+    try:
+        import timm.models.layers  # noqa: F401
+        return None
+    except ImportError:
+        raise
+    except Exception as e:  # a broken timm/torchvision pair
+        import types
+
+        def drop_path(x, drop_prob=0.0, training=False, scale_by_keep=True):
+            if drop_prob == 0.0 or not training:
+                return x
+            keep = 1 - drop_prob
+            mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+            return x * mask / keep if scale_by_keep else x * mask
+
+        for name in ("timm", "timm.models", "timm.models.layers"):
+            sys.modules.pop(name, None)
+            sys.modules[name] = types.ModuleType(name)
+        sys.modules["timm.models.layers"].drop_path = drop_path
+        return f"timm does not import ({type(e).__name__}: {e}); torchscale uses a stand-in drop_path (drop_path_rate is 0)"
+
+
 try:
     import h5py
     import numpy as np
     import torch
+    TIMM_NOTE = _stub_timm_if_broken()
     import torchscale  # noqa: F401
     from torchscale.architecture.config import EncoderDecoderConfig
     from torchscale.architecture.encoder_decoder import EncoderDecoder
@@ -143,6 +170,8 @@ def main():
         with h5py.File(out, "r") as o:
             ours = torch.from_numpy(np.array(o["logits"], dtype=np.float32)).view(a.batch_size, a.target_length, V)
 
+    if TIMM_NOTE:
+        print("note: " + TIMM_NOTE)
     t32 = logits_of(model, src, prev)
     with float64_reference_pass():
         t64 = logits_of(model.double(), src, prev)
@@ -152,7 +181,7 @@ def main():
     t32v64 = (t32.double() - t64).abs()[mask].max().item()
     scale = t64.abs()[mask].max().item()
     print(f"model {os.path.basename(a.model)} (run {run_id[:12]}): torchscale EncoderDecoder, method {method}, "
-          f"{n_params} parameters, load_state_dict(strict=True): {len(sd)} keys, 0 missing, 0 unexpected")
+          f"{n_params} parameters, load_state_dict(strict=True): {len(sd)} keys, {len(missing)} missing, {len(unexpected)} unexpected")
     print(f"batch {a.batch_size}x{a.source_length} -> {a.batch_size}x{a.target_length}, vocabulary {V}, "
           f"{int(mask.sum())} non-pad target positions, max |logit| {scale:.3f}")
     print(f"max abs logit difference, deepnet vs torchscale float32: {d32:.3e}")

@@ -26,12 +26,12 @@ struct TranslateCommand: ParsableCommand {
         the translations.
         """)
 
-    @Option(help: "Model file (.h5) with its vocabulary.") var model: String
+    @Option(help: "Model file (.h5) with its vocabulary.", completion: .file(extensions: ["h5"])) var model: String
     @Option(help: "Beam size (1 = greedy; default: the run's).") var beam: Int?
     @Option(help: "Length penalty (fairseq --lenpen; default: the run's).", transform: finiteDouble) var lenpen: Double?
-    @Option(help: "Reference file (raw text, one line per input line): print the BLEU line on stderr.") var ref: String?
+    @Option(help: "Reference file (raw text, one line per input line): print the BLEU line on stderr.", completion: .file()) var ref: String?
     @Option(name: .customLong("to"), help: "Target language (multilingual models only).") var targetLanguage: String?
-    @Option(name: [.customLong("input"), .customShort("i")], help: "Input file (default: stdin).") var input: String?
+    @Option(name: [.customLong("input"), .customShort("i")], help: "Input file (default: stdin).", completion: .file()) var input: String?
     @Option(name: [.customLong("output"), .customShort("o")], help: "Output file (default: stdout).") var output: String?
     @Option(help: "Sentences decoded together.") var batchSentences = 32
 
@@ -94,7 +94,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Print what a model file, a training checkpoint or a run result file holds: settings, parameters, provenance.")
 
-    @Argument(help: "An .h5 file: a model (--save-model / --keep-models), a checkpoint, or results/*/runs/<id>.h5.") var path: String
+    @Argument(help: "An .h5 file: a model (--save-model / --keep-models), a checkpoint, or results/*/runs/<id>.h5.", completion: .file(extensions: ["h5"])) var path: String
 
     func run() throws {
         do {
@@ -115,7 +115,7 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
-    func row(_ k: String, _ v: String) { print("\(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(v)") }
+    func row(_ k: String, _ v: String) { print("\(k.count < 22 ? k.padding(toLength: 22, withPad: " ", startingAt: 0) : k) \(v)") }
 
     func printCheckpoint(_ f: HDF5File) throws {
         let (config, fromFile) = try Checkpoint.readConfig(f)
@@ -132,7 +132,7 @@ struct InspectCommand: ParsableCommand {
         if let s = try f.intAttribute("step") { row("step", "\(s)") }
         if let v = info.validLoss { row("valid nll", String(format: "%.4f", v)) }
         let params = (try? MemoryEstimate.estimate(config, MemoryWorkload(backward: false)).parameterCount).map { Int($0) }
-        row("parameters", params.map { "\($0) (\(MemoryEstimate.format(Double($0) * 4)) as float32)" } ?? "?")
+        row("parameters", params.map { "\($0) (\($0 * 4) bytes as float32)" } ?? "?")
         print("settings:")
         for (k, v) in Checkpoint.attributeValues(config) {
             let shown: String
@@ -167,7 +167,7 @@ struct InspectCommand: ParsableCommand {
         row("model", "\(r.config.task.rawValue) \(m.encoderLayers)L-\(m.decoderLayers)L \(m.embedDim)-\(m.ffnDim)-\(m.heads) \(m.method), vocabulary \(m.vocabSize) (configured)")
         row("data", "\(r.config.data.dataset) \(r.config.data.sourceLanguage)→\(r.config.data.targetLanguage) (fingerprint \(r.dataFingerprint.prefix(16)))")
         let n = r.metrics.parameters
-        if n > 0 { row("parameters", "\(n) (\(MemoryEstimate.format(Double(n) * 4)) as float32)") }
+        if n > 0 { row("parameters", "\(n) (\(n * 4) bytes as float32)") }
         row("steps", "\(r.metrics.stepsCompleted) of \(r.config.training.steps)")
         if let v = r.metrics.validLoss { row("valid nll", String(format: "%.4f (best %.4f)", v, r.metrics.bestValidLoss ?? v)) }
         if let b = r.metrics.bleu { row("BLEU", String(format: "%.2f  %@", b, r.metrics.bleuSignature ?? "")) }

@@ -148,6 +148,9 @@ public enum ModelFile {
         let f = try HDF5File.open(url, mode: .readOnly)
         defer { f.close() }
         let name = f.displayName
+        if let schema = try f.stringAttribute("schema") {
+            throw ModelFileError(file: name, message: "is a \(schema) file (a run's results), not a model; `deepnet run --keep-models` or `deepnet train --save-model` keep models")
+        }
         let codec = try readCodec(f)
         let (config, _) = try Checkpoint.readConfig(f)
         guard config.architecture == .encoderDecoder else {
