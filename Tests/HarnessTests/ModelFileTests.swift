@@ -109,6 +109,21 @@ final class ModelFileTests: XCTestCase {
         }
         // Without the option nothing is kept.
         XCTAssertNil(RunnerOptions().models("x", store))
+        let plainStore = ResultStore(root: dir.appendingPathComponent("plain"))
+        var p = o
+        p.keepModels = false
+        _ = try Runner(store: plainStore, environment: testEnv, options: p).run([e], profile: .smoke)
+        XCTAssertEqual(Set(plainStore.runFileIDs()), Set(plain))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plainStore.modelsDir.path))
+        // Asking for models of finished runs retrains nothing and says so.
+        final class Sink: @unchecked Sendable { var text = ""; let lock = NSLock()
+            func add(_ s: String) { lock.lock(); text += s; lock.unlock() } }
+        let sink = Sink()
+        var k = o
+        k.output = { s in sink.add(s) }
+        let again = try Runner(store: plainStore, environment: testEnv, options: k).run([e], profile: .smoke)
+        XCTAssertEqual(again.executed, 0)
+        XCTAssertTrue(sink.text.contains("2 finished run(s) have no kept model"), sink.text)
     }
 }
 

@@ -324,7 +324,7 @@ final class TrainingSession {
             let dst = URL(fileURLWithPath: best)
             try FileManager.default.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
             if rename(bestModelFile.path, dst.path) != 0 {   // another file system: copy, then rename
-                let tmp = dst.deletingLastPathComponent().appendingPathComponent(".\(dst.lastPathComponent).tmp-\(getpid())")
+                let tmp = dst.deletingLastPathComponent().appendingPathComponent(".\(dst.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
                 try? FileManager.default.removeItem(at: tmp)
                 try FileManager.default.copyItem(at: bestModelFile, to: tmp)
                 guard rename(tmp.path, dst.path) == 0 else {

@@ -183,13 +183,18 @@ public final class Runner {
         func schedule(_ r: PlannedRun) {
             if needsDataFolder(r) { needData.append(r) } else if admit(r) { todo.append(r) }
         }
+        var finishedWithoutModel = 0
         for (_, runs) in plans {
             summary.planned += runs.count
             for r in runs where seen.insert(r.runID).inserted {
                 summary.unique += 1
                 do {
                     let rec = try store.read(r.runID)
-                    if rec.status == .failed { schedule(r) } else { summary.cached += 1 }
+                    if rec.status == .failed { schedule(r) } else {
+                        summary.cached += 1
+                        if options.keepModels && rec.status == .ok && r.config.task == .translation
+                            && !FileManager.default.fileExists(atPath: store.modelFile(r.runID).path) { finishedWithoutModel += 1 }
+                    }
                 } catch let err as ResultStoreError {
                     if err.kind != .missing {
                         say("warning: \(err.description) — re-running")
@@ -198,6 +203,9 @@ public final class Runner {
                     schedule(r)
                 }
             }
+        }
+        if finishedWithoutModel > 0 {
+            say("note: \(finishedWithoutModel) finished run(s) have no kept model in \(store.modelsDir.path); --keep-models keeps the models of runs it trains, and finished runs are not trained again")
         }
         if !needData.isEmpty {
             summary.needData = needData.count
