@@ -21,7 +21,8 @@
 // h5py, keys as root dataset names containing '.'; nested groups "encoder/layers/0/..." are accepted too).
 // Every owning tensor must be present with exactly the expected shape; tied keys present in the file must equal
 // their owner; with `strict` (default) float datasets that are not parameters of the model are an error.
-// Groups named optimizer, grads, batch, reference, results and meta are never treated as parameters.
+// Groups named optimizer, grads, batch, reference, results, meta, trainer, run and vocab (a model file's BPE codes and
+// dictionaries, DeepNetHarness/Execution/ModelFile.swift) are never treated as parameters.
 import Foundation
 import HDF5Store
 
@@ -68,7 +69,7 @@ public enum Checkpoint {
     public static let formatName = "deepnet-checkpoint"
     public static let formatVersion = 1
     /// Groups that never hold parameters.
-    public static let reservedGroups: Set<String> = ["optimizer", "grads", "batch", "reference", "results", "meta", "trainer", "run"]
+    public static let reservedGroups: Set<String> = ["optimizer", "grads", "batch", "reference", "results", "meta", "trainer", "run", "vocab"]
     /// ModelConfig fields that change the parameter set or the forward computation's structure; a flag that
     /// contradicts the checkpoint on one of these is an error (`resolveConfig`).
     /// (Every setting except the dropouts and label smoothing, which a flag may override.)

@@ -71,6 +71,8 @@ struct HarnessRun: ParsableCommand {
     @Flag(help: "Refuse instead of waiting when another runner holds the results folder.") var noWait = false
     @Flag(help: "Run in this process instead of worker processes (no crash isolation).") var inProcess = false
     @Option(help: "local: worker processes on this machine; slurm: one Slurm job array, one task per run (SlurmCommands.swift).") var executor: ExecutorKind = .local
+    @Flag(help: "Keep every trained model: <results>/models/<run id>.h5, the engine's HDF5 checkpoint with the run's vocabulary (about 4 bytes per parameter plus the vocabulary: ≈ 4 MB for a 64-128-2 6L-6L model with an 8k vocabulary, ≈ 190 MB for 512-2048-8 6L-6L). Runs that are already finished are not retrained for it. Does not change run ids.") var keepModels = false
+    @Flag(help: "With --keep-models: also keep each run's lowest-validation-loss model as <run id>.best.h5.") var saveBest = false
     @Option(help: ArgumentHelp("Wall-clock budget, e.g. 2.5h, 90m, 1h30m, 600s: no run starts in its last 2 minutes, and when it is used every running run checkpoints and stops; the same command later resumes them exactly.", valueName: "duration")) var budget: WallClockBudget?
     @OptionGroup(title: "Slurm (--executor slurm)") var slurm: SlurmFlags
 
@@ -78,6 +80,7 @@ struct HarnessRun: ParsableCommand {
         guard (1...64).contains(jobs) else { throw ValidationError("invalid value \(jobs) for '--jobs': allowed 1...64") }
         if budget != nil && executor == .slurm { throw ValidationError("--budget is for the local executor; with --executor slurm use --time") }
         try requireNonEmptyPath(results, flag: "results")
+        if saveBest && !keepModels { throw ValidationError("--save-best needs --keep-models") }
         try slurm.validate(executor: executor)
     }
 
@@ -92,6 +95,8 @@ struct HarnessRun: ParsableCommand {
         opts.worker = inProcess ? .inProcess : .subprocess(selfExecutable())
         opts.lockMode = noWait ? .fail : .wait
         opts.deadline = budget.map { Date().addingTimeInterval($0.seconds) }
+        opts.keepModels = keepModels
+        opts.keepBestModels = saveBest
         let runner = Runner(store: store, environment: .fromProcess(), options: opts)
         if dryRun {
             print(try runner.dryRun(exps, profile: profile), terminator: "")
@@ -218,10 +223,14 @@ struct HarnessTrain: ParsableCommand {
     @Option(help: "Seed.") var seed = 1
     @Option(help: "Results folder for this run.") var results = "results/scratch"
     @Option(help: "Write the decoded hypotheses here.") var hypotheses: String?
+    @Option(help: "Write the final model here (HDF5 checkpoint with the run's vocabulary and provenance; about 4 bytes per parameter, written atomically). `deepnet translate --model PATH` uses it.") var saveModel: String?
+    @Flag(help: "With --save-model: also write the lowest-validation-loss model, as PATH with .best before the extension.") var saveBest = false
 
     func validate() throws {
         try requireNonEmptyPath(results, flag: "results")
         try requireNonEmptyPath(hypotheses, flag: "hypotheses")
+        try requireNonEmptyPath(saveModel, flag: "save-model")
+        if saveBest && saveModel == nil { throw ValidationError("--save-best needs --save-model PATH") }
     }
 
     func run() throws {
@@ -247,9 +256,18 @@ struct HarnessTrain: ParsableCommand {
         let id = RunIdentity.compute(config: c, dataFingerprint: fp)
         let store = ResultStore(root: URL(fileURLWithPath: results))
         let git = Provenance.git()
-        let spec = RunSpec(runID: id, label: "train \(method) \(c.depthLabel)", config: c, dataFingerprint: fp,
+        var spec = RunSpec(runID: id, label: "train \(method) \(c.depthLabel)", config: c, dataFingerprint: fp,
                            resultsRoot: store.root.path, dataRoot: env.dataRoot?.path,
                            gitCommit: git.0, gitDirty: git.1)
+        if let m = saveModel {
+            guard t == .translation else { throw ValidationError("--save-model keeps translation models only (--task translation)") }
+            // A finished run is returned from its result file without training, so there would be no model to keep.
+            if let done = try? store.read(id), done.status != .failed, done.config == c {
+                throw PlainError("run \(id.prefix(12)) is already finished in \(store.root.relativePath) (\(store.runFile(id).relativePath)), so it would not be trained again and no model would be written; remove that result file or pass another --results")
+            }
+            let path = URL(fileURLWithPath: m).standardizedFileURL.path
+            spec.models = ModelOutput(final: path, best: saveBest ? ModelOutput.bestPath(for: path) : nil)
+        }
         let tty = isatty(2) == 1
         var lastPrinted = 0
         let rec: RunRecord
@@ -283,6 +301,9 @@ struct HarnessTrain: ParsableCommand {
         if let h = hypotheses {
             try AtomicFile.write(Data((rec.hypotheses.joined(separator: "\n") + (rec.hypotheses.isEmpty ? "" : "\n")).utf8), to: URL(fileURLWithPath: h))
             print("hypotheses: \(h) (\(rec.hypotheses.count) lines)")
+        }
+        if let m = spec.models, rec.status == .ok {
+            print("model: \(saveModel!)" + (m.best.map { " (best-validation model: \($0))" } ?? ""))
         }
         print("result: \(store.runFile(id).path)")
         if rec.status == .failed { throw ExitCode(1) }

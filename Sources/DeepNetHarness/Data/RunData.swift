@@ -22,10 +22,13 @@ public protocol RunData: AnyObject {
     func detokenize(_ ids: [Int32]) -> String
     /// Sentence lengths, for the memory admission check (RunAdmission); nil when unknown.
     var lengthProfile: LengthProfile? { get }
+    /// Raw text ↔ ids (BPE codes and dictionaries), stored with a kept model; nil when the data has none.
+    var codec: TextCodec? { get }
 }
 
 public extension RunData {
     var lengthProfile: LengthProfile? { nil }
+    var codec: TextCodec? { nil }
     var testDirections: [String] { [] }
 }
 
@@ -63,6 +66,8 @@ final class PreparedRunData: RunData {
     }
 
     func detokenize(_ ids: [Int32]) -> String { prepared.detokenize(ids) }
+
+    var codec: TextCodec? { prepared.codec }
 
     lazy var lengthProfile: LengthProfile? = {
         let pairs = (0..<train.count).map { (train.sources[$0], train.targets[$0]) } + (0..<valid.count).map { (valid.sources[$0], valid.targets[$0]) }

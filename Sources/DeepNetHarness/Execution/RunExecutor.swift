@@ -3,6 +3,9 @@
 import DeepNetData
 import DeepNetEngine
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything a worker process needs to execute one run (written as JSON for `deepnet run-one`).
 public struct RunSpec: Codable, Sendable {
@@ -15,11 +18,14 @@ public struct RunSpec: Codable, Sendable {
     public var dataRoot: String?
     public var gitCommit: String
     public var gitDirty: Bool
+    /// Where to keep the trained model (`deepnet run --keep-models`, `deepnet train --save-model`); nil: not kept.
+    /// Not part of the run's configuration, so it never changes a run id.
+    public var models: ModelOutput? = nil
 
-    public init(run: PlannedRun, store: ResultStore, dataRoot: URL?, git: (String, Bool)) {
+    public init(run: PlannedRun, store: ResultStore, dataRoot: URL?, git: (String, Bool), models: ModelOutput? = nil) {
         runID = run.runID; label = "\(run.experimentID) \(run.coordinates.shortLabel)"; config = run.config
         dataFingerprint = run.dataFingerprint; engineVersion = engineNumericsVersion; resultsRoot = store.root.path
-        self.dataRoot = dataRoot?.path; gitCommit = git.0; gitDirty = git.1
+        self.dataRoot = dataRoot?.path; gitCommit = git.0; gitDirty = git.1; self.models = models
     }
 
     public init(runID: String, label: String, config: RunConfig, dataFingerprint: String, resultsRoot: String,
@@ -105,7 +111,10 @@ public final class RunExecutor {
             prov.resumedCount = session.state.resumedCount
             let diverged = try session.train(since: t0)
             try session.summarize(into: &record, diverged: diverged)
-            if diverged == nil { try session.decodeAndScore(into: &record) }
+            if diverged == nil {
+                try session.keepModels()
+                try session.decodeAndScore(into: &record)
+            }
         } catch let e as Interrupted {
             throw e
         } catch let e as AdmissionError {
@@ -261,6 +270,7 @@ final class TrainingSession {
             if step % c.training.evalEvery == 0 || step == c.training.steps {
                 executor.progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "eval"))
                 let vl = try validate()
+                if vl.isFinite && vl < (state.curves.validLoss.filter(\.isFinite).min() ?? .infinity) { try saveBestModel(step: step, validLoss: vl) }
                 state.curves.validSteps.append(step)
                 state.curves.validLoss.append(vl)
                 executor.log(String(format: "step %d train loss %.4f valid nll %.4f lr %.3g |g| %.3g", step, stats.loss, vl, stats.lr, stats.gradNorm))
@@ -279,6 +289,51 @@ final class TrainingSession {
             executor.progress(ProgressEvent(step: step, total: c.training.steps, loss: stats.loss, phase: "train"))
         }
         return nil
+    }
+
+    /// The best-validation model so far, kept in the run's work folder until the run finishes (a resumed run
+    /// finds it there; `keepModels` moves it into place).
+    var bestModelFile: URL { executor.store.workDir(executor.spec.runID).appendingPathComponent("best-model.h5") }
+
+    func saveModel(to url: URL, kind: String, step: Int, validLoss: Double?) throws {
+        guard let codec = data.codec else {
+            throw DataUnavailable(message: "the run's data has no vocabulary to store with the model")
+        }
+        let s = executor.spec
+        try ModelFile.save(model, codec: codec, to: url, kind: kind, runID: s.runID, config: c, gitCommit: s.gitCommit,
+                           gitDirty: s.gitDirty, dataFingerprint: s.dataFingerprint, step: step, validLoss: validLoss)
+    }
+
+    func saveBestModel(step: Int, validLoss: Double) throws {
+        guard executor.spec.models?.best != nil, c.task == .translation else { return }
+        try saveModel(to: bestModelFile, kind: "best-valid", step: step, validLoss: validLoss)
+        executor.log(String(format: "best validation model so far at step %d (valid nll %.4f)", step, validLoss))
+    }
+
+    /// Writes the final model and moves the best-validation model into place, as `RunSpec.models` asks.
+    func keepModels() throws {
+        guard let out = executor.spec.models else { return }
+        guard c.task == .translation else {
+            executor.log("models are kept for translation runs only; \(c.task.rawValue) model not written")
+            return
+        }
+        let step = state.curves.steps.last ?? 0
+        try saveModel(to: URL(fileURLWithPath: out.final), kind: "final", step: step, validLoss: state.curves.validLoss.last)
+        executor.log("model: \(out.final)")
+        if let best = out.best, FileManager.default.fileExists(atPath: bestModelFile.path) {
+            let dst = URL(fileURLWithPath: best)
+            try FileManager.default.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if rename(bestModelFile.path, dst.path) != 0 {   // another file system: copy, then rename
+                let tmp = dst.deletingLastPathComponent().appendingPathComponent(".\(dst.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+                try? FileManager.default.removeItem(at: tmp)
+                try FileManager.default.copyItem(at: bestModelFile, to: tmp)
+                guard rename(tmp.path, dst.path) == 0 else {
+                    try? FileManager.default.removeItem(at: tmp)
+                    throw DataUnavailable(message: "cannot move the best-validation model to \(best): \(String(cString: strerror(errno)))")
+                }
+            }
+            executor.log("best-validation model: \(best)")
+        }
     }
 
     /// One atomic file: trainer state plus the run's state and the instruments' (see `resumeOrStart`).

@@ -28,7 +28,18 @@ public struct RunnerOptions: Sendable {
     public var deadline: Date?
     /// A run is not started when less than this is left of the budget (its first checkpoint would not be reached).
     public var minimumStartSeconds: Double = 120
+    /// `deepnet run --keep-models`: every run that trains writes its final model to `<results>/models/<run id>.h5`
+    /// (and with `keepBestModels` its best-validation model to `<run id>.best.h5`). Not part of any run's
+    /// configuration: run ids do not change.
+    public var keepModels = false
+    public var keepBestModels = false
     public init() {}
+
+    /// Where a run's models go under these options (nil: not kept).
+    public func models(_ runID: String, _ store: ResultStore) -> ModelOutput? {
+        guard keepModels else { return nil }
+        return ModelOutput(final: store.modelFile(runID).path, best: keepBestModels ? store.modelFile(runID, best: true).path : nil)
+    }
 }
 
 public struct RunnerSummary: Sendable, CustomStringConvertible {
@@ -172,13 +183,18 @@ public final class Runner {
         func schedule(_ r: PlannedRun) {
             if needsDataFolder(r) { needData.append(r) } else if admit(r) { todo.append(r) }
         }
+        var finishedWithoutModel = 0
         for (_, runs) in plans {
             summary.planned += runs.count
             for r in runs where seen.insert(r.runID).inserted {
                 summary.unique += 1
                 do {
                     let rec = try store.read(r.runID)
-                    if rec.status == .failed { schedule(r) } else { summary.cached += 1 }
+                    if rec.status == .failed { schedule(r) } else {
+                        summary.cached += 1
+                        if options.keepModels && rec.status == .ok && r.config.task == .translation
+                            && !FileManager.default.fileExists(atPath: store.modelFile(r.runID).path) { finishedWithoutModel += 1 }
+                    }
                 } catch let err as ResultStoreError {
                     if err.kind != .missing {
                         say("warning: \(err.description) — re-running")
@@ -187,6 +203,9 @@ public final class Runner {
                     schedule(r)
                 }
             }
+        }
+        if finishedWithoutModel > 0 {
+            say("note: \(finishedWithoutModel) finished run(s) have no kept model in \(store.modelsDir.path); --keep-models keeps the models of runs it trains, and finished runs are not trained again")
         }
         if !needData.isEmpty {
             summary.needData = needData.count
@@ -221,7 +240,7 @@ public final class Runner {
                     summary.notStartedByBudget = todo.count - i
                     break
                 }
-                let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
+                let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git, models: options.models(r.runID, store))
                 display.started(i, label: spec.label, id: r.runID)
                 do {
                     let rec = try RunExecutor(spec: spec) { ev in display.progress(i, ev) }.run()
@@ -312,7 +331,7 @@ public final class Runner {
             }
             while active.count < jobs, !queue.isEmpty, startAllowed() {
                 let (i, r) = queue.removeFirst()
-                let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
+                let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git, models: options.models(r.runID, store))
                 let dir = store.workDir(r.runID)
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 let specURL = dir.appendingPathComponent("spec.json")

@@ -177,7 +177,7 @@ public final class SlurmExecutor {
         let git = Provenance.git()
         var specPaths: [String] = [], labels: [String] = []
         for r in todo {
-            let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git)
+            let spec = RunSpec(run: r, store: store, dataRoot: environment.dataRoot, git: git, models: options.models(r.runID, store))
             let dir = store.workDir(r.runID)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let url = dir.appendingPathComponent("spec.json")

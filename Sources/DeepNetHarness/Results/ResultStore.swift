@@ -4,6 +4,8 @@
 //   runs/<run id>.h5          one finished run (ok, diverged or failed), written atomically
 //   <experiment>/index.json   the experiment's grid → run ids, written atomically
 //   logs/<run id>.log         the training log of the run
+//   models/<run id>.h5        the run's final model, only with `deepnet run --keep-models` (ModelFile.swift);
+//   models/<run id>.best.h5   its best-validation model with `--keep-models --save-best`
 //   .work/<run id>/           spec, checkpoint and progress of an unfinished run (removed when it finishes)
 //   .lock                     flock(2) lock held by a runner
 import DeepNetData
@@ -42,6 +44,8 @@ public struct ResultStore: Sendable {
     public func runFile(_ id: String) -> URL { runsDir.appendingPathComponent("\(id).h5") }
     public func logFile(_ id: String) -> URL { logsDir.appendingPathComponent("\(id).log") }
     public func workDir(_ id: String) -> URL { workDir.appendingPathComponent(id) }
+    public var modelsDir: URL { root.appendingPathComponent("models") }
+    public func modelFile(_ id: String, best: Bool = false) -> URL { modelsDir.appendingPathComponent("\(id)\(best ? ".best" : "").h5") }
     public func indexFile(_ experiment: String) -> URL { root.appendingPathComponent(experiment).appendingPathComponent("index.json") }
 
     public func prepare() throws {
@@ -57,6 +61,25 @@ public struct ResultStore: Sendable {
     public func write(_ r: RunRecord) throws {
         try FileManager.default.createDirectory(at: runsDir, withIntermediateDirectories: true)
         try HDF5File.writeAtomically(to: runFile(r.runID)) { f in try ResultStore.encode(r, into: f) }
+    }
+
+    /// Reads a run file at any path (e.g. `deepnet inspect`): the same checks as `read(_:)` except the file name.
+    public static func readRunFile(_ url: URL) throws -> RunRecord {
+        let name = url.relativePath
+        let f: HDF5File
+        do { f = try HDF5File.open(url) } catch {
+            throw ResultStoreError(kind: .corrupt, path: name, message: "not a readable HDF5 file (\(error))")
+        }
+        defer { f.close() }
+        let schema = (try? f.stringAttribute("schema")) ?? nil
+        let version = (try? f.intAttribute("schema_version")) ?? nil
+        guard schema == ResultSchema.name, version == ResultSchema.version else {
+            throw ResultStoreError(kind: .foreignSchema, path: name,
+                                   message: "foreign schema \(schema ?? "none") version \(version.map(String.init) ?? "none") (expected \(ResultSchema.name) version \(ResultSchema.version))")
+        }
+        do { return try decode(f) } catch {
+            throw ResultStoreError(kind: .corrupt, path: name, message: "corrupt result file (\(error))")
+        }
     }
 
     /// Reads a run record. Throws `.missing`, `.foreignSchema` (wrong schema name/version, or a run id that does
