@@ -40,7 +40,7 @@ let fig6 = Experiment(
             Axis("method", Baselines.tableI), Axis("depth", stride(from: 10, through: 100, by: 10).map { L.depth($0) })]),
                       notes: Base.paperIWSLTNotes),
     ],
-    cellOutcome: tableICell,
+    cellOutcome: { r, e in tableICell(r, e) },
     verdict: { r in
         [
             trainsEverywhere(r, claim: "DeepNet is stable at every depth (neither diverges nor stalls).", ["method": "DeepNet"], referenceLevel: "—"),

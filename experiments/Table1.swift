@@ -58,7 +58,7 @@ let table1 = Experiment(
                                      Axis("depth", [L.depth(6), L.depth(18), L.depth(50), L.depth(100)])]),
                       notes: Base.paperWMTNotes),
     ],
-    cellOutcome: tableICell,
+    cellOutcome: { r, e in tableICell(r, e) },
     verdict: { r in
         [
             trainsEverywhere(r, claim: "DeepNet trains at every depth up to 100L-100L (neither diverges nor stalls).", ["method": "DeepNet"],

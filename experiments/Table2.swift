@@ -66,7 +66,7 @@ let table2 = Experiment(
                                      Axis("depth", [L.depth(6), L.depth(18)])]),
                       notes: Base.paperWMTNotes),
     ],
-    cellOutcome: tableICell,
+    cellOutcome: { r, e in tableICell(r, e) },
     verdict: { r in
         var out: [ClaimVerdict] = []
         for pair in r.levels("pair") {

@@ -131,50 +131,40 @@ final class RegistryTests: XCTestCase {
     func testProfileBudgets() throws {
         try CostModel.with(CostModel.planningAssumption) { try profileBudgets() }
     }
+    /// The pre-registered reduced campaign (docs/preregistration.md) runs across sessions (`deepnet run --budget`), so
+    /// a plan may exceed one session; the whole campaign — every distinct run of every reduced plan, counted once however
+    /// many experiments share it — must fit the issue's ≈ 24 h of wall time on 2 cores, i.e. 48 h of single-thread
+    /// runs two at a time, at the speed the plans were sized for (`CostModel.planningAssumption`, which matched the
+    /// campaign's first measured runs). The smoke profile stays small for CI.
     func profileBudgets() throws {
-        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
-        var smokeRuns = Set<String>()
+        let env = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:\(spec.dataset):\(spec.sourceLanguage)-\(spec.targetLanguage)" })
+        var smokeRuns = Set<String>(), campaign = Set<String>()
+        var total = 0.0
         for e in try experimentRegistry().experiments {
-            var seen = Set<String>()
-            var seconds = 0.0
-            for r in try Expansion.expand(e, profile: .reduced, environment: env) where seen.insert(r.runID).inserted {
-                seconds += CostModel.estimate(r.config).seconds
+            for r in try Expansion.expand(e, profile: .reduced, environment: env) where campaign.insert(r.runID).inserted {
+                total += CostModel.estimate(r.config).seconds
             }
-            XCTAssertLessThanOrEqual(seconds, 3.2 * 3600, "\(e.id) reduced: \(CostModel.duration(seconds))")
             for r in try Expansion.expand(e, profile: .smoke, environment: env) { smokeRuns.insert(r.runID) }
         }
-        XCTAssertLessThanOrEqual(smokeRuns.count, 160)
+        XCTAssertGreaterThan(campaign.count, 150)
+        XCTAssertLessThanOrEqual(total, 48 * 3600, "the reduced campaign: \(campaign.count) distinct runs, \(CostModel.duration(total)) of single-thread runs")
+        XCTAssertLessThanOrEqual(smokeRuns.count, 170)
     }
 
-    /// The budget: every runnable `reduced` plan is estimated (CostModel, distinct runs, as `deepnet run
-    /// --dry-run` sums them with nothing cached) at no more than ~3 h — checked with synthetic data and with the real
-    /// data sets DEEPNET_DATA switches in (no data needed: the fingerprint is faked).
-    /// (At the speed the plans were sized for, `CostModel.planningAssumption`; the measured calibration is ~4× slower
-    /// for the numerics-1 engine and the reduced campaign re-sizes the plans from it.)
-    func testReducedPlansFitThreeHourBudget() throws {
-        try CostModel.with(CostModel.planningAssumption) { try reducedPlansFitThreeHourBudget() }
-    }
-    func reducedPlansFitThreeHourBudget() throws {
-        let limit = 3.2 * 3600
+    /// Every runnable `reduced` plan expands to runs, with synthetic ids and with the real data sets (no data needed:
+    /// the fingerprint is faked).
+    func testReducedPlansExpand() throws {
         let synthetic = HarnessEnvironment(dataRoot: nil, fingerprint: { spec, _ in "test:" + spec.dataset.rawValue })
         let real = HarnessEnvironment(dataRoot: URL(fileURLWithPath: "/nonexistent/deepnet-data"),
                                       fingerprint: { spec, _ in "test:\(spec.dataset):\(spec.sourceLanguage)-\(spec.targetLanguage)" })
-        var over: [String] = []
         var checked = 0
         for e in try experimentRegistry().experiments {
             if e.plan(.reduced).notRunReason != nil { continue }
             for (name, env) in [("synthetic", synthetic), ("DEEPNET_DATA", real)] {
-                let runs = try Expansion.expand(e, profile: .reduced, environment: env)
-                XCTAssertFalse(runs.isEmpty, "\(e.id) reduced (\(name)) has no runs")
-                var seen = Set<String>()
-                let seconds = runs.filter { seen.insert($0.runID).inserted }.map { CostModel.estimate($0.config).seconds }.reduce(0, +)
-                if seconds > limit {
-                    over.append("\(e.id) (\(name)): \(CostModel.duration(seconds)) for \(seen.count) runs")
-                }
+                XCTAssertFalse(try Expansion.expand(e, profile: .reduced, environment: env).isEmpty, "\(e.id) reduced (\(name)) has no runs")
             }
             checked += 1
         }
-        XCTAssertGreaterThan(checked, 0)
-        XCTAssertTrue(over.isEmpty, "reduced plans estimated above 3.2 h: " + over.joined(separator: "; "))
+        XCTAssertGreaterThan(checked, 15)
     }
 }

@@ -151,10 +151,12 @@ final class RunnerTests: XCTestCase {
     func testBudgetStopsAtACheckpointAndTheNextRunResumes() throws {
         let root = tempDir("budget")
         defer { try? FileManager.default.removeItem(at: root) }
-        let e = tinyExperiment(id: "budget", steps: 400)
+        let e = tinyExperiment(id: "budget", steps: 1500)
         var o = RunnerOptions(); o.output = { _ in }; o.interactive = false
-        o.deadline = Date().addingTimeInterval(0.05)
-        o.minimumStartSeconds = 0
+        // The first run starts at once (planning takes well under 0.5 s) and is stopped at 1 s; the second may not
+        // start in the budget's last 0.5 s.
+        o.deadline = Date().addingTimeInterval(1.0)
+        o.minimumStartSeconds = 0.5
         let first = try Runner(store: ResultStore(root: root), environment: testEnv, options: o).run([e], profile: .smoke)
         XCTAssertEqual(first.stoppedByBudget, 1, "\(first)")
         XCTAssertEqual(first.notStartedByBudget, 1, "\(first)")
