@@ -19,7 +19,7 @@ SMOKE_RESULTS := results/smoke
 SMOKE_REPORTS := reports/smoke
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test unit-tests smoke slurm-test reports bench bench-vs-torch data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
+.PHONY: help deps build test unit-tests smoke slurm-test campaign reports bench bench-vs-torch data clean $(EXPERIMENTS_TABLES) $(EXPERIMENTS_FIGS) table8 table9
 
 ## help: list the targets (default)
 help:
@@ -71,6 +71,13 @@ table8 table9: table7
 ## slurm-test: the Slurm executor against a real one-node Slurm on this machine (root; installs slurm-wlm and munge if missing; not in CI)
 slurm-test: build
 	bash scripts/slurm_test.sh
+
+## campaign: the pre-registered reduced campaign in its order (docs/preregistration.md §7), stopping cleanly after BUDGET (default 2h); run it again to continue
+BUDGET   ?= 2h
+CAMPAIGN_ORDER := fig4 fig3 fig2 table10 table6 table7 fig1 fig5 table11 table1 table2 fig6 fig7 fig9 fig8 table3 table4 table5
+campaign: build
+	@test -n "$$DEEPNET_DATA" || { echo "campaign: set DEEPNET_DATA (make data fetches the corpora)"; exit 2; }
+	$(DEEPNET) run $(CAMPAIGN_ORDER) --profile reduced -j $(JOBS) --budget $(BUDGET)
 
 ## reports: render every reports/<id>.md and reports/README.md from the results in results/
 reports: build
