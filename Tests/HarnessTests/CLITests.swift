@@ -235,7 +235,7 @@ final class CLITests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(checked, 11)
+        XCTAssertEqual(checked, 12)
     }
 
     /// `deepnet train --dataset iwslt14-mini` scores tokenized BLEU, as the data registry declares (needs the

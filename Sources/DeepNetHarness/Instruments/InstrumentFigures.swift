@@ -179,7 +179,9 @@ public enum InstrumentFigures {
     public static func namedArray(_ m: MeasurementKind, array: String, _ r: ExperimentResults, series: String, panels: String?,
                                   logY: Bool, figureBase base: String) -> (String, [(String, String)]) {
         func values(_ rec: RunRecord) -> (x: [Double], y: [Double])? {
-            guard let a = rec.diagnostics[m.rawValue]?.first(where: { $0.name == array }), a.shape.count == 1 else { return nil }
+            // An array without a finite value (e.g. a probe that could not measure it) counts as not recorded.
+            guard let a = rec.diagnostics[m.rawValue]?.first(where: { $0.name == array }), a.shape.count == 1,
+                  a.values.contains(where: \.isFinite) else { return nil }
             let st = (rec.diagnostics[m.rawValue]?.first { $0.name == "steps" || $0.name == "step" })?.values
                 ?? (0..<a.values.count).map(Double.init)
             let k = min(st.count, a.values.count)
