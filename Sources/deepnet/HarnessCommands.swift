@@ -207,7 +207,7 @@ struct HarnessTrain: ParsableCommand {
     @Option(help: "FFN size.") var ffnDim = 128
     @Option(help: "Attention heads.") var heads = 2
     @Option(help: "Vocabulary size (BPE target).") var vocab = 1000
-    @Option(help: "Data set (DeepNetData registry name: synthetic, multi30k, iwslt14-mini, tatoeba; `deepnet data list`).") var dataset = "synthetic"
+    @Option(help: ArgumentHelp("Data set (DeepNetData registry name: \(DataSetRegistry.specs.map(\.name.rawValue).joined(separator: ", ")); `deepnet data list`).")) var dataset = "synthetic"
     @Option(help: "Source language.") var src = "src"
     @Option(help: "Target language.") var tgt = "tgt"
     @Option(help: "Peak learning rate.", transform: finiteDouble) var lr: Double = 1e-3

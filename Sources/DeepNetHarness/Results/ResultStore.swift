@@ -65,21 +65,7 @@ public struct ResultStore: Sendable {
 
     /// Reads a run file at any path (e.g. `deepnet inspect`): the same checks as `read(_:)` except the file name.
     public static func readRunFile(_ url: URL) throws -> RunRecord {
-        let name = url.relativePath
-        let f: HDF5File
-        do { f = try HDF5File.open(url) } catch {
-            throw ResultStoreError(kind: .corrupt, path: name, message: "not a readable HDF5 file (\(error))")
-        }
-        defer { f.close() }
-        let schema = (try? f.stringAttribute("schema")) ?? nil
-        let version = (try? f.intAttribute("schema_version")) ?? nil
-        guard schema == ResultSchema.name, version == ResultSchema.version else {
-            throw ResultStoreError(kind: .foreignSchema, path: name,
-                                   message: "foreign schema \(schema ?? "none") version \(version.map(String.init) ?? "none") (expected \(ResultSchema.name) version \(ResultSchema.version))")
-        }
-        do { return try decode(f) } catch {
-            throw ResultStoreError(kind: .corrupt, path: name, message: "corrupt result file (\(error))")
-        }
+        try readChecked(url, name: url.relativePath, unreadable: "not a readable HDF5 file")
     }
 
     /// Reads a run record. Throws `.missing`, `.foreignSchema` (wrong schema name/version, or a run id that does
@@ -90,9 +76,19 @@ public struct ResultStore: Sendable {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ResultStoreError(kind: .missing, path: name, message: "no result file")
         }
+        let r = try ResultStore.readChecked(url, name: name, unreadable: "corrupt result file")
+        guard r.runID == id else {
+            throw ResultStoreError(kind: .foreignSchema, path: name, message: "file holds run \(r.runID), not \(id)")
+        }
+        return r
+    }
+
+    /// Opens a run file, checks its schema name and version, and decodes it; every failure becomes a
+    /// `ResultStoreError` that names the file (`name`) — the one place both readers share.
+    static func readChecked(_ url: URL, name: String, unreadable: String) throws -> RunRecord {
         let f: HDF5File
         do { f = try HDF5File.open(url) } catch {
-            throw ResultStoreError(kind: .corrupt, path: name, message: "corrupt result file (\(error))")
+            throw ResultStoreError(kind: .corrupt, path: name, message: "\(unreadable) (\(error))")
         }
         defer { f.close() }
         let schema = (try? f.stringAttribute("schema")) ?? nil
@@ -101,13 +97,7 @@ public struct ResultStore: Sendable {
             throw ResultStoreError(kind: .foreignSchema, path: name,
                                    message: "foreign schema \(schema ?? "none") version \(version.map(String.init) ?? "none") (expected \(ResultSchema.name) version \(ResultSchema.version))")
         }
-        do {
-            let r = try ResultStore.decode(f)
-            guard r.runID == id else {
-                throw ResultStoreError(kind: .foreignSchema, path: name, message: "file holds run \(r.runID), not \(id)")
-            }
-            return r
-        } catch let e as ResultStoreError { throw e } catch {
+        do { return try decode(f) } catch {
             throw ResultStoreError(kind: .corrupt, path: name, message: "corrupt result file (\(error))")
         }
     }
