@@ -87,6 +87,79 @@ final class BLEUComparisonTests: XCTestCase {
         XCTAssertEqual(try BLEUComparison.compare(a: verdictRecord("preln", stats: preLN100), b: verdictRecord("deepnet", stats: deepnet100)).outcome, .worse)
     }
 
+    /// One stratum of every sentence (a single-direction run) draws exactly the resamples of the plain paired
+    /// bootstrap, re-implemented here independently: the stratified code changes no single-direction verdict.
+    func testOneStratumIsThePlainPairedBootstrap() throws {
+        let n = 300, tok = RunConfig().decode.bleuTokenize
+        let a = syntheticBLEUSystem(target: 30, sentences: n, system: 1), b = syntheticBLEUSystem(target: 29, sentences: n, system: 2)
+        let c = try BLEUComparison.compare(a: verdictRecord("a", stats: a), b: verdictRecord("b", stats: b))
+        var rng = SplitMix64(seed: BLEUComparison.defaultSeed)
+        var diffs: [Double] = []
+        for _ in 0..<1000 {
+            let idx = (0..<n).map { _ in rng.nextInt(below: n) }
+            diffs.append(TestSetBLEU.corpusBLEU(a, indices: idx, tokenize: tok) - TestSetBLEU.corpusBLEU(b, indices: idx, tokenize: tok))
+        }
+        let tail = (1 - BLEUComparison.confidence) / 2   // as the library computes it (0.025 is one ulp off)
+        XCTAssertEqual(c.lower, ScalingLaw.quantile(diffs, tail))
+        XCTAssertEqual(c.upper, ScalingLaw.quantile(diffs, 1 - tail))
+        XCTAssertEqual(c.bleuA, TestSetBLEU.corpusBLEU(a, tokenize: tok))
+        XCTAssertEqual(c.sentences, n)
+    }
+
+    /// A multilingual run's BLEU is the mean of its directions' BLEUs, so the comparison scores that mean (not the
+    /// pooled corpus BLEU, which weights the 200-sentence direction 4× the 50-sentence one), resamples within each
+    /// direction, and can be restricted to the X→En or En→X directions.
+    func testMultilingualComparisonsBootstrapTheDirectionMean() throws {
+        let tok = RunConfig().decode.bleuTokenize
+        let dirs = Array(repeating: "de-en", count: 200) + Array(repeating: "en-de", count: 50)
+        let deEn = toyBLEUStats(200) { 5 + $0 % 4 }
+        let enDeA = toyBLEUStats(50) { 3 + $0 % 5 }, enDeB = toyBLEUStats(50) { 2 + ($0 * 7) % 5 }
+        func run(_ id: String, _ enDe: [BLEUStats]) -> RunRecord {
+            var r = verdictRecord(id, stats: deEn + enDe)
+            r.bleuSentenceDirections = dirs
+            let by = ["de-en": TestSetBLEU.corpusBLEU(deEn, tokenize: tok), "en-de": TestSetBLEU.corpusBLEU(enDe, tokenize: tok)]
+            r.metrics.bleuByDirection = by
+            r.metrics.bleu = (by["de-en"]! + by["en-de"]!) / 2
+            r.metrics.bleuToEnglish = by["de-en"]; r.metrics.bleuFromEnglish = by["en-de"]
+            return r
+        }
+        let a = run("a", enDeA), b = run("b", enDeB)
+        XCTAssertEqual(a.rescoredBLEU()!, a.metrics.bleu!, accuracy: 1e-12)
+        XCTAssertNotEqual(a.corpusBLEU()!, a.metrics.bleu!, accuracy: 0.5, "pooled and direction-mean BLEU differ on this test set")
+
+        let all = try BLEUComparison.compare(a: a, b: b)
+        XCTAssertEqual(all.bleuA, a.metrics.bleu!, accuracy: 1e-12); XCTAssertEqual(all.bleuB, b.metrics.bleu!, accuracy: 1e-12)
+        XCTAssertEqual(all.sentences, 250)
+        // X→En: the two runs are identical there, so every resample differs by exactly 0.
+        let x = try BLEUComparison.compare(a: a, b: b, directions: .intoEnglish)
+        XCTAssertEqual(x.lower, 0); XCTAssertEqual(x.upper, 0); XCTAssertEqual(x.outcome, .tied)
+        XCTAssertEqual(x.bleuA, a.metrics.bleuToEnglish!, accuracy: 1e-12)
+        // En→X: one stratum of the 50 en-de sentences draws what a plain bootstrap of those 50 draws.
+        let e = try BLEUComparison.compare(a: a, b: b, directions: .outOfEnglish)
+        let plain = try BLEUComparison.compare(enDeA, enDeB, tokenize: tok)
+        XCTAssertEqual(e.lower, plain.lower); XCTAssertEqual(e.upper, plain.upper)
+        XCTAssertEqual(e.bleuA, a.metrics.bleuFromEnglish!, accuracy: 1e-12)
+
+        // The verdict form: the seeded comparison's per-run values are the direction means, and the evidence says so.
+        let r = verdictResults(axes: ["model"], [(["A"], a), (["B"], b)])
+        let v = Verdicts.bleuComparison(r, claim: "c", a: ["model": "A"], b: ["model": "B"], expect: [.better, .tied])
+        XCTAssertTrue(v.evidence.contains("mean of 2 directions: mean BLEU \(Verdicts.fmt(a.metrics.bleu!))"), v.evidence)
+        let vx = Verdicts.bleuComparison(r, claim: "c", a: ["model": "A"], b: ["model": "B"], expect: [.tied], directions: .intoEnglish)
+        XCTAssertEqual(vx.status, .reproduced, vx.evidence)
+        XCTAssertTrue(vx.evidence.contains("X→En (1 direction): mean BLEU"), vx.evidence)
+
+        // Errors: a multilingual file without directions, a subset of a single-direction run, other directions.
+        var old = a
+        old.bleuSentenceDirections = []
+        XCTAssertThrowsError(try BLEUComparison.compare(a: old, b: b)) { XCTAssertTrue("\($0)".contains("no per-sentence directions"), "\($0)") }
+        XCTAssertThrowsError(try BLEUComparison.compare(a: verdictRecord("s", stats: deEn), b: verdictRecord("t", stats: deEn), directions: .intoEnglish)) {
+            XCTAssertTrue("\($0)".contains("single direction"), "\($0)")
+        }
+        var swapped = b
+        swapped.bleuSentenceDirections = Array(dirs.reversed())
+        XCTAssertThrowsError(try BLEUComparison.compare(a: a, b: swapped)) { XCTAssertTrue("\($0)".contains("different directions"), "\($0)") }
+    }
+
     func testBLEUComparisonVerdictHandlesDivergedSides() {
         let s = toyBLEUStats(50) { _ in 5 }
         let r = verdictResults(axes: ["method"], [(["DeepNet"], verdictRecord("d", stats: s)), (["Post-LN"], verdictRecord("p", status: .diverged, divergedAt: 40)),

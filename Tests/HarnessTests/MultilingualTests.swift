@@ -119,5 +119,14 @@ final class MultilingualTests: XCTestCase {
         XCTAssertNotNil(rec.metrics.bleuToEnglish); XCTAssertNotNil(rec.metrics.bleuFromEnglish)
         XCTAssertTrue(rec.metrics.bleuSignature!.hasSuffix("|avg:mean-of-6-directions"), rec.metrics.bleuSignature!)
         XCTAssertEqual(try ResultStore(root: root).read("m30k-many").metrics, rec.metrics)
+        // Each sentence's direction is stored, so the statistics re-score to the direction mean (not to the pooled
+        // corpus BLEU) and to the X→En / En→X means.
+        XCTAssertEqual(rec.bleuSentenceDirections.count, 12)
+        XCTAssertEqual(Dictionary(grouping: rec.bleuSentenceDirections, by: { $0 }).mapValues(\.count).values.sorted(), [2, 2, 2, 2, 2, 2])
+        XCTAssertEqual(try ResultStore(root: root).read("m30k-many").bleuSentenceDirections, rec.bleuSentenceDirections)
+        XCTAssertEqual(rec.rescoredBLEU()!, rec.metrics.bleu!, accuracy: 1e-9)
+        let tok = rec.config.decode.bleuTokenize
+        XCTAssertEqual(try BLEUStrata.of(rec, .intoEnglish).score(rec.bleuSentenceStats, tokenize: tok), rec.metrics.bleuToEnglish!, accuracy: 1e-9)
+        XCTAssertEqual(try BLEUStrata.of(rec, .outOfEnglish).score(rec.bleuSentenceStats, tokenize: tok), rec.metrics.bleuFromEnglish!, accuracy: 1e-9)
     }
 }

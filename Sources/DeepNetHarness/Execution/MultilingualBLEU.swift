@@ -29,13 +29,19 @@ public struct MultilingualBLEU: Sendable, Equatable {
             by[d] = try bleu.corpusScore(hypotheses: ix.map { hypotheses[$0] }, references: [ix.map { references[$0] }]).score
         }
         func mean(_ ds: [String]) -> Double? { ds.isEmpty ? nil : ds.map { by[$0]! }.reduce(0, +) / Double(ds.count) }
-        let sides = order.map { d -> (String, String) in
+        let groups = englishGroups(order)
+        return MultilingualBLEU(byDirection: by, mean: mean(order) ?? 0,
+                                toEnglish: groups.flatMap { mean($0.intoEnglish) }, fromEnglish: groups.flatMap { mean($0.outOfEnglish) })
+    }
+
+    /// The directions ("src-tgt") into and out of English, the language on one side of every direction (`en` or
+    /// `eng`); nil when there is no such language. Order as given.
+    public static func englishGroups(_ directions: [String]) -> (intoEnglish: [String], outOfEnglish: [String])? {
+        let sides = directions.map { d -> (String, String) in
             let p = d.split(separator: "-", maxSplits: 1).map(String.init)
             return (p.first ?? d, p.count > 1 ? p[1] : "")
         }
-        let english = ["en", "eng"].first { l in !sides.isEmpty && sides.allSatisfy { $0.0 == l || $0.1 == l } }
-        return MultilingualBLEU(byDirection: by, mean: mean(order) ?? 0,
-                                toEnglish: english.flatMap { e in mean(zip(order, sides).filter { $0.1.1 == e }.map(\.0)) },
-                                fromEnglish: english.flatMap { e in mean(zip(order, sides).filter { $0.1.0 == e }.map(\.0)) })
+        guard let e = ["en", "eng"].first(where: { l in !sides.isEmpty && sides.allSatisfy { $0.0 == l || $0.1 == l } }) else { return nil }
+        return (zip(directions, sides).filter { $0.1.1 == e }.map(\.0), zip(directions, sides).filter { $0.1.0 == e }.map(\.0))
     }
 }

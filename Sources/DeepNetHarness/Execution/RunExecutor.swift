@@ -403,6 +403,7 @@ final class TrainingSession {
         }
         // Per-sentence sufficient statistics, for paired bootstrap comparisons when the references are not at hand.
         record.bleuSentenceStats = TestSetBLEU.sentenceStatistics(hypotheses: texts, references: data.testReferences, tokenize: c.decode.bleuTokenize)
+        record.bleuSentenceDirections = data.testDirections
         record.metrics.bleuSignature = signature
         record.hypotheses = texts
         executor.log(String(format: "BLEU %.2f on %d sentences (%@); decoding %.1f s, %.1f sentences/s", record.metrics.bleu!, texts.count,

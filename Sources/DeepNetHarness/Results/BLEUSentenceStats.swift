@@ -66,4 +66,12 @@ extension RunRecord {
         guard !bleuSentenceStats.isEmpty else { return nil }
         return TestSetBLEU.corpusBLEU(bleuSentenceStats, indices: indices, tokenize: config.decode.bleuTokenize)
     }
+
+    /// The run's test BLEU re-scored from the stored statistics as `metrics.bleu` defines it: the corpus BLEU, or for
+    /// a multilingual run the mean of its per-direction corpus BLEUs (`BLEUStrata`); nil when no statistics are
+    /// stored, or a multilingual file has no per-sentence directions.
+    public func rescoredBLEU() -> Double? {
+        guard !bleuSentenceStats.isEmpty, let strata = try? BLEUStrata.of(self) else { return nil }
+        return strata.score(bleuSentenceStats, tokenize: config.decode.bleuTokenize)
+    }
 }

@@ -188,6 +188,10 @@ public struct ResultStore: Sendable {
             let order = (width - 2) / 2
             try f.setAttribute("columns", TestSetBLEU.columnNames(order: order).joined(separator: " "), on: "bleu_sentence_stats")
         }
+        // Multilingual runs: each sentence's direction, so comparisons can resample within directions.
+        if !r.bleuSentenceDirections.isEmpty {
+            try f.writeStrings(r.bleuSentenceDirections, at: "bleu_sentence_directions")
+        }
 
         let p = r.provenance
         try f.createGroup("provenance")
@@ -278,6 +282,14 @@ public struct ResultStore: Sendable {
             }
             sentenceStats = st
         }
+        var sentenceDirections: [String] = []
+        if f.exists("bleu_sentence_directions") {
+            sentenceDirections = try f.readStrings(at: "bleu_sentence_directions").values
+            guard sentenceDirections.count == sentenceStats.count else {
+                throw ResultStoreError(kind: .corrupt, path: "bleu_sentence_directions",
+                                       message: "\(sentenceDirections.count) directions for \(sentenceStats.count) sentence statistics (expected one per sentence)")
+            }
+        }
         var p = Provenance()
         p.gitCommit = try s("git_commit", on: "provenance")
         p.gitDirty = try i("git_dirty", on: "provenance") != 0
@@ -294,7 +306,8 @@ public struct ResultStore: Sendable {
         return RunRecord(runID: try s("run_id"), config: config, dataFingerprint: try s("data_fingerprint"),
                          engineNumericsVersion: try s("engine_numerics_version"), status: status,
                          divergedAtStep: div >= 0 ? div : nil, message: msg.isEmpty ? nil : msg, curves: c, metrics: m,
-                         diagnostics: diags, hypotheses: hyps, provenance: p, bleuSentenceStats: sentenceStats)
+                         diagnostics: diags, hypotheses: hyps, provenance: p, bleuSentenceStats: sentenceStats,
+                         bleuSentenceDirections: sentenceDirections)
     }
 
     /// Leaves of a JSON object as (dot path, value), sorted by path.

@@ -107,19 +107,26 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var hypotheses: [String]
     /// BLEU's sufficient statistics of each test sentence, parallel to `hypotheses` (hypothesis length, closest
     /// reference length, clipped n-gram matches and n-gram totals for n = 1…4), as the run's sacreBLEU scorer
-    /// counted them: their sum scores to `metrics.bleu` (`RunRecord.corpusBLEU`). Empty for runs without test BLEU
+    /// counted them: they re-score to `metrics.bleu` (`RunRecord.rescoredBLEU`: the corpus BLEU of their sum, or for
+    /// a multilingual run the mean over directions of each direction's). Empty for runs without test BLEU
     /// and for result files written before they were recorded.
     public var bleuSentenceStats: [BLEUStats]
+    /// The direction ("src-tgt") of each test sentence, parallel to `bleuSentenceStats`, for multilingual runs
+    /// (whose `metrics.bleu` is the mean of the per-direction BLEUs); empty for single-direction runs and for
+    /// multilingual result files written before it was recorded. See `BLEUStrata`.
+    public var bleuSentenceDirections: [String] = []
     public var provenance: Provenance
 
     public init(runID: String, config: RunConfig, dataFingerprint: String, engineNumericsVersion: String,
                 status: RunStatus, divergedAtStep: Int? = nil, message: String? = nil, curves: Curves = Curves(),
                 metrics: FinalMetrics = FinalMetrics(), diagnostics: [String: [DiagnosticArray]] = [:],
-                hypotheses: [String] = [], provenance: Provenance = Provenance(), bleuSentenceStats: [BLEUStats] = []) {
+                hypotheses: [String] = [], provenance: Provenance = Provenance(), bleuSentenceStats: [BLEUStats] = [],
+                bleuSentenceDirections: [String] = []) {
         self.runID = runID; self.config = config; self.dataFingerprint = dataFingerprint
         self.engineNumericsVersion = engineNumericsVersion; self.status = status; self.divergedAtStep = divergedAtStep
         self.message = message; self.curves = curves; self.metrics = metrics; self.diagnostics = diagnostics
         self.hypotheses = hypotheses; self.provenance = provenance; self.bleuSentenceStats = bleuSentenceStats
+        self.bleuSentenceDirections = bleuSentenceDirections
     }
 
     public func value(_ m: Metric) -> Double? {
