@@ -194,6 +194,35 @@ final class ReportFigureTests: XCTestCase {
         XCTAssertTrue(peak.contains(">Post-LN</text>") && peak.contains(">DeepNet</text>") && peak.contains("vs depth"), peak)
     }
 
+    /// Training curves draw every seed as its own line, so a seed that stalls is visible next to one that trains.
+    func testCurvesDrawEverySeed() {
+        let axes = ["method", "lr", "seed"]
+        func rec(_ losses: [Double]) -> RunRecord {
+            var r = RunRecord(runID: UUID().uuidString, config: RunConfig(), dataFingerprint: "", engineNumericsVersion: "", status: .ok)
+            r.curves.steps = Array(1...losses.count); r.curves.trainLoss = losses
+            r.curves.lr = losses.map { _ in 1e-3 }; r.curves.gradNorm = losses
+            return r
+        }
+        var es: [ResultEntry] = []
+        for m in ["Transformer", "DeepNet"] {
+            for lr in ["1e-3", "4e-3"] {
+                es.append(entry(axes, [m, lr, "1"], rec([8, 6, 5])))
+                es.append(entry(axes, [m, lr, "2"], rec(m == "Transformer" && lr == "4e-3" ? [8, 7.5, 7.4] : [8, 6, 4.9])))
+            }
+        }
+        let e = experiment(renders: [.curves(.trainLoss, series: "method", panels: "lr", logY: false)])
+        let rep = ReportRenderer.render(ExperimentResults(experiment: e, profile: .smoke, axes: axes, entries: es))
+        XCTAssertEqual(rep.figures.count, 2)
+        for (_, svg) in rep.figures {
+            XCTAssertEqual(count(svg, "<polyline"), 4, svg)
+            for l in ["Transformer / 1", "Transformer / 2", "DeepNet / 1", "DeepNet / 2"] { XCTAssertTrue(svg.contains(">\(l)</text>"), l) }
+        }
+        // without panels, too
+        let flat = experiment(renders: [.curves(.trainLoss, series: "method", panels: nil, logY: false)])
+        let one = ReportRenderer.render(ExperimentResults(experiment: flat, profile: .smoke, axes: axes, entries: es.filter { $0.coordinates["lr"] == "4e-3" }))
+        XCTAssertEqual(count(one.figures[0].1, "<polyline"), 4)
+    }
+
     func testNamedArrayAndSeedMeans() {
         let axes = ["method", "depth", "seed"]
         let e = experiment(renders: [.diagnosticArray(.modelUpdate, array: "delta_f_pre_ln", series: "depth", panels: "method", logY: true)])

@@ -279,12 +279,15 @@ public enum ReportRenderer {
     static func curves(_ r: ExperimentResults, _ kind: CurveKind, series: String, panels: String?, logY: Bool, figureBase: String) -> [(String, String)] {
         var out: [(String, String)] = []
         let panelLevels = panels.map { r.levels($0) } ?? [""]
+        // Every seed is its own line (labelled "… / seed"): a training curve is where one seed stalling or
+        // diverging while another trains shows, and a mean curve would hide it.
+        let seeds = r.axes.filter { $0 == "seed" && $0 != series && $0 != panels }
         for (pi, pl) in panelLevels.enumerated() {
             var es = panels == nil ? r.entries : r.entries([panels!: pl])
-            if panels == nil { es = slice(r, along: series, keeping: []) }
+            if panels == nil { es = slice(r, along: series, keeping: seeds) }
             else {
                 let sub = ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: es)
-                es = slice(sub, along: series, keeping: [panels!])
+                es = slice(sub, along: series, keeping: [panels!] + seeds)
             }
             let lines = es.compactMap { e -> LineSeries? in
                 guard let rec = e.record else { return nil }
