@@ -14,14 +14,7 @@ final class CLITests: XCTestCase {
     override func setUpWithError() throws { dir = tempDir("cli") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func deepnet() throws -> URL {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [products, products.deletingLastPathComponent()] {
-            let exe = candidate.appendingPathComponent("deepnet")
-            if FileManager.default.isExecutableFile(atPath: exe.path) { return exe }
-        }
-        throw XCTSkip("deepnet executable not found next to the test bundle (\(products.path))")
-    }
+    func deepnet() throws -> URL { try builtDeepnetExecutable() }
 
     struct Result { var status: Int32; var signaled: Bool; var stdout: String; var stderr: String }
 

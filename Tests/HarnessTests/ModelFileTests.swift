@@ -134,14 +134,7 @@ final class ModelCLITests: XCTestCase {
     override func setUpWithError() throws { dir = tempDir("model-cli") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func deepnet() throws -> URL {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [products, products.deletingLastPathComponent()] {
-            let exe = candidate.appendingPathComponent("deepnet")
-            if FileManager.default.isExecutableFile(atPath: exe.path) { return exe }
-        }
-        throw XCTSkip("deepnet executable not found next to the test bundle (\(products.path))")
-    }
+    func deepnet() throws -> URL { try builtDeepnetExecutable() }
 
     /// Runs `deepnet args < stdinFile`; returns status, whether a signal ended it, stdout, stderr.
     func run(_ args: [String], stdin: URL? = nil) throws -> (status: Int32, signaled: Bool, out: String, err: String) {

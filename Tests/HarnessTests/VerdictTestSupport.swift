@@ -67,3 +67,13 @@ func toyBLEUStats(_ n: Int, matches: (Int) -> Int) -> [BLEUStats] {
     }
 }
 
+
+/// The `deepnet` executable built next to the test bundle (the CLI tests run it); skips the test when it is absent.
+func builtDeepnetExecutable() throws -> URL {
+    let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [products, products.deletingLastPathComponent()] {
+        let exe = candidate.appendingPathComponent("deepnet")
+        if FileManager.default.isExecutableFile(atPath: exe.path) { return exe }
+    }
+    throw XCTSkip("deepnet executable not found next to the test bundle (\(products.path))")
+}
