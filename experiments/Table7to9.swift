@@ -118,10 +118,11 @@ private let table7to9Declaration = Experiment(
             let claim = "At \(depth), DeepNet's largest stable learning rate exceeds GPT-2's and NormFormer's (the reduced form of \"both diverge at 1e-3 where DeepNet trains\")."
             if let v = Verdicts.requireRuns(r, claim, ["depth": depth]) { out.append(v); continue }
             // The pre-registered sweep is seed 1; G5's second seeds exist only at one lr and are not part of it.
-            let group = ["depth": depth, "seed": "1"]
-            let d = largestStableLR(r, ["method": "DeepNet", "depth": depth, "seed": "1"], group: group)
-            let g = largestStableLR(r, ["method": "GPT-2", "depth": depth, "seed": "1"], group: group)
-            let n = largestStableLR(r, ["method": "NormFormer", "depth": depth, "seed": "1"], group: group)
+            // (Results written before the seed axis existed have no seed coordinate: all of them are seed 1.)
+            let group = r.axes.contains("seed") ? ["depth": depth, "seed": "1"] : ["depth": depth]
+            let d = largestStableLR(r, group.merging(["method": "DeepNet"]) { a, _ in a }, group: group)
+            let g = largestStableLR(r, group.merging(["method": "GPT-2"]) { a, _ in a }, group: group)
+            let n = largestStableLR(r, group.merging(["method": "NormFormer"]) { a, _ in a }, group: group)
             let ok = (d.lr ?? 0) > (g.lr ?? 0) && (d.lr ?? 0) > (n.lr ?? 0)
             func lab(_ x: Double?) -> String { x.map { L.lrLabel($0) } ?? "none" }
             out.append(ClaimVerdict(claim, ok ? .reproduced : .notReproduced,
