@@ -59,13 +59,10 @@ let table11 = Experiment(
     ],
     paperCell: { e in e.paperKeys["variant"].flatMap { table11Paper.cell(row: $0, column: "BLEU") } },
     verdict: { r in
+        let stage1 = AlphaBeta.stageOne(r)
         guard let lr = AlphaBeta.selectedLR.map(L.lrLabel) else {
-            let probe = AlphaBeta.probeLRs.map(L.lrLabel).map { lr -> String in
-                guard let (o, _) = outcome(r, ["variant": "DeepNet", "lr": lr, "seed": "1"], referenceAxis: "lr", referenceLevel: "—") else { return "\(lr): not run" }
-                return "\(lr): \(o.text(reference: "the probes' best"))"
-            }.joined(separator: "; ")
             return ["Removing DeepNorm (α = 1) makes the model fail.", "Removing the initialization lowers BLEU.", "DeepNet trains."].map {
-                Verdicts.notRun($0, "stage 1 (the learning-rate probe) has not selected the learning rate yet; probes: \(probe)")
+                Verdicts.notRun($0, "stage 1 (the learning-rate probe) has not selected the learning rate yet; probes: \(stage1.text)")
             }
         }
         let dn = ["variant": "DeepNet", "lr": lr]
@@ -75,8 +72,13 @@ let table11 = Experiment(
                             ["variant": "- DeepNorm", "lr": lr], referenceAxis: "variant", referenceLevel: "DeepNet"),
             belowBar(r, claim: c2, reference: dn, bar: Bar.singleDirection)
                 ?? Verdicts.bleuComparison(r, claim: c2, a: dn, b: ["variant": "- Initialization", "lr": lr], expect: [.better]),
-            trainsEverywhere(r, claim: "DeepNet trains at the selected learning rate (neither diverges nor stalls), in every seed.", dn,
-                             referenceAxis: "variant", referenceLevel: "—"),
+            with(trainsEverywhere(r, claim: "DeepNet trains at the selected learning rate (neither diverges nor stalls), in every seed.", dn,
+                                  referenceAxis: "variant", referenceLevel: "—")) {
+                // The committed selection, checked against the pre-registered rule on the stage-1 results on disk.
+                let agrees = stage1.selected.map(L.lrLabel) == lr
+                $0.evidence += "; stage 1 (lr probes, seed 1): \(stage1.text); the rule selects \(stage1.selected.map(L.lrLabel) ?? "none")"
+                    + (agrees ? " = the committed \(lr)" : stage1.finished ? " — DIFFERENT from the committed \(lr)" : " so far (stage 1 unfinished); committed \(lr)")
+            },
         ]
     }
 )
@@ -95,4 +97,18 @@ enum AlphaBeta {
     /// lowest best validation loss of the probes). nil until stage 1 has finished and the selection is committed.
     static let selectedLR: Double? = nil
     static var lrLevels: [Level] { probeLRs.map { L.lr($0) } }
+
+    /// The pre-registered selection rule applied to the stage-1 probes in `r`: each probe's outcome against the
+    /// probes' lowest best validation loss, and the largest probe lr at which DeepNet does not fail.
+    static func stageOne(_ r: ExperimentResults) -> (selected: Double?, text: String, finished: Bool) {
+        var selected: Double?, parts: [String] = [], finished = true
+        for lr in probeLRs {
+            guard let (o, _) = outcome(r, ["variant": "DeepNet", "lr": L.lrLabel(lr), "seed": "1"], referenceAxis: "lr", referenceLevel: "—") else {
+                parts.append("\(L.lrLabel(lr)): not run"); finished = false; continue
+            }
+            parts.append("\(L.lrLabel(lr)): \(o.text(reference: "the probes' best"))")
+            if !o.failedToTrain { selected = lr }
+        }
+        return (selected, parts.joined(separator: "; "), finished)
+    }
 }
