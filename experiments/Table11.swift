@@ -18,7 +18,9 @@ private let ablations: [Level] = [
     L.method("- Initialization", Method.deepNormWithoutInit),
 ]
 
-let table11 = Experiment(
+let table11 = with(table11Declaration) { $0.changesAfterPreregistration = [AlphaBeta.selectionChange] }
+
+private let table11Declaration = Experiment(
     id: "table11",
     title: "Ablations of DeepNorm and its initialization",
     artifact: .table(11),
@@ -50,7 +52,7 @@ let table11 = Experiment(
             return probe || stage2
         }), data: RealData.enFr,
                         notes: ["The paper's 18L-18L depth with 64-128-2 tiny Transformers, 2,000 updates of 2,048 target tokens (4M tokens, 80 warm-up, no dropout); Multi30k en→fr instead of WMT-14 En-Fr.",
-                                "Stage 1: DeepNet at lr 1.5e-3 (the paper's), 3e-3 and 6e-3; the ablations and Fig. 9's sweep run at the largest of these at which DeepNet does not fail (stage 2), with seeds 1–2. The DeepNet runs at that lr are shared with Fig. 9.",
+                                "Stage 1: DeepNet at lr 1.5e-3 (the paper's), 3e-3 and 6e-3; the ablations and Fig. 9's sweep run at the largest of these at which DeepNet does not fail and reaches 20 BLEU (stage 2; selected: 1.5e-3), with seeds 1–2. The DeepNet runs at that lr are shared with Fig. 9.",
                                 "\"- DeepNorm\" keeps DeepNet's β-scaled initialization with α = 1 (plain Post-LN residual); \"- Initialization\" keeps α with Xavier gain 1 (β = 1)."]),
         .paper: .runs(RunGrid(base: with(Base.paperWMT) {
             $0.model.encoderLayers = 18; $0.model.decoderLayers = 18
@@ -93,21 +95,30 @@ enum AlphaBeta {
     }
     /// Stage 1: DeepNet at α*, β* at these learning rates; the paper's 1.5e-3 is the floor.
     static let probeLRs: [Double] = [1.5e-3, 3e-3, 6e-3]
-    /// Stage 2's learning rate: the largest probe lr at which DeepNet does not fail (diverge, or stall above 1.25× the
-    /// lowest best validation loss of the probes). nil until stage 1 has finished and the selection is committed.
-    static let selectedLR: Double? = nil
+    /// Stage 2's learning rate: the largest probe lr at which DeepNet neither fails (diverges, or stalls above 1.25×
+    /// the lowest best validation loss of the probes) nor misses the experiment's bar of 20 BLEU (the bar was added
+    /// after stage 1, see `selectionChange`). Committed after stage 1: 1.5e-3 (3e-3 stalled; 6e-3 passed the loss
+    /// rule at 1.24× but scored 2.0 BLEU with one output for every test sentence).
+    static let selectedLR: Double? = 1.5e-3
+
+    /// The change-log entry of Table XI and Fig. 9.
+    static let selectionChange = "Selection rule of stage 1 (its own commit, after stage 1 had run, before any stage-2 run): a probe counts as training only if it also reaches this experiment's pre-registered bar (DeepNet α*, β* ≥ 20 BLEU). As pre-registered (\"the largest lr at which this run does not fail\", fail = diverge or stall by the 1.25× loss rule), the rule would have selected 6e-3: its best validation loss, 2.569, is 1.243× the probes' best (1.5e-3: 2.067), under the 1.25× threshold, but it scored 2.0 BLEU and produced one and the same output for all 1,000 test sentences — it ignores its source and is a target-side language model, which a loss-only rule cannot see (3e-3 did the same and was flagged as stalled at 1.32×). At 6e-3 every BLEU claim of stage 2 would have been inconclusive by the same section's bar, so the two pre-registered statements conflicted; the bar decides. Selected: 1.5e-3, the paper's lr and the pre-registered floor (30.8 BLEU, 1,000 distinct outputs). No stage-2 run existed when this was decided."
     static var lrLevels: [Level] { probeLRs.map { L.lr($0) } }
 
-    /// The pre-registered selection rule applied to the stage-1 probes in `r`: each probe's outcome against the
-    /// probes' lowest best validation loss, and the largest probe lr at which DeepNet does not fail.
+    /// The selection rule applied to the stage-1 probes in `r`: each probe's outcome against the probes' lowest best
+    /// validation loss, and the largest probe lr at which DeepNet does not fail and reaches 20 BLEU.
     static func stageOne(_ r: ExperimentResults) -> (selected: Double?, text: String, finished: Bool) {
         var selected: Double?, parts: [String] = [], finished = true
         for lr in probeLRs {
             guard let (o, _) = outcome(r, ["variant": "DeepNet", "lr": L.lrLabel(lr), "seed": "1"], referenceAxis: "lr", referenceLevel: "—") else {
                 parts.append("\(L.lrLabel(lr)): not run"); finished = false; continue
             }
-            parts.append("\(L.lrLabel(lr)): \(o.text(reference: "the probes' best"))")
-            if !o.failedToTrain { selected = lr }
+            let rec = r.record(["variant": "DeepNet", "lr": L.lrLabel(lr), "seed": "1"])
+            let bleu = rec?.metrics.bleu
+            let outputs = rec.map { Set($0.hypotheses).count }
+            parts.append("\(L.lrLabel(lr)): \(o.text(reference: "the probes' best")), BLEU \(bleu.map { fv($0, 2) } ?? "n/a")"
+                         + (outputs.map { n in ", \(n) distinct output\(n == 1 ? "" : "s") for \(rec!.hypotheses.count) test sentences" } ?? ""))
+            if !o.failedToTrain, let b = bleu, b >= Bar.singleDirection { selected = lr }
         }
         return (selected, parts.joined(separator: "; "), finished)
     }

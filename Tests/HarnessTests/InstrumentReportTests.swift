@@ -172,6 +172,45 @@ final class InstrumentReportTests: XCTestCase {
         XCTAssertEqual(close.experiment.changesAfterPreregistration.count, 1)
     }
 
+    /// Table XI's committed learning rate (`AlphaBeta.selectedLR`, read through Fig. 9's plan) is checked in the
+    /// report against the selection rule on the stage-1 probes: the largest probe lr at which DeepNet neither fails
+    /// (diverges or stalls) nor misses the 20-BLEU bar (docs/preregistration.md §8, item 4).
+    func testTable11ChecksTheCommittedSelectionAgainstTheRule() throws {
+        guard let committed = experiment("fig9").plan(.reduced).grid?.base.optimizer.lr else {
+            throw XCTSkip("Table XI's stage 1 has not selected a learning rate yet")
+        }
+        let probes = [1.5e-3, 3e-3, 6e-3]
+        let sel = try XCTUnwrap(probes.first { abs($0 - committed) < 1e-12 }, "the committed lr is one of the probes")
+        enum Probe { case translates, sourceBlind, diverges }
+        func rec(_ p: Probe) -> RunRecord {
+            var m = FinalMetrics()
+            m.bestValidLoss = p == .diverges ? nil : (p == .translates ? 2.07 : 2.57)  // 2.57 / 2.07 = 1.24 < 1.25: not "stalled"
+            m.bleu = p == .diverges ? nil : (p == .translates ? 30.8 : 2.0)
+            return RunRecord(runID: UUID().uuidString, config: RunConfig(), dataFingerprint: "", engineNumericsVersion: "",
+                             status: p == .diverges ? .diverged : .ok, divergedAtStep: p == .diverges ? 50 : nil, metrics: m,
+                             hypotheses: p == .sourceBlind ? ["Un homme.", "Un homme."] : ["Un homme.", "Une femme."])
+        }
+        func lab(_ lr: Double) -> String { ["1.5e-3", "3e-3", "6e-3"][probes.firstIndex(of: lr)!] }
+        func verdict(_ probe: (Double) -> Probe) -> ClaimVerdict {
+            var es = probes.map { lr in entry(["variant": "DeepNet", "lr": lab(lr), "seed": "1"], rec(probe(lr))) }
+            es.append(entry(["variant": "DeepNet", "lr": lab(sel), "seed": "2"], rec(.translates)))
+            let r = ExperimentResults(experiment: experiment("table11"), profile: .reduced, axes: ["lr", "seed", "variant"], entries: es)
+            return r.experiment.verdict(r)[2]
+        }
+        // The committed lr translates, every larger probe diverges: the rule agrees.
+        let a = verdict { $0 <= sel ? .translates : .diverges }
+        XCTAssertTrue(a.evidence.contains("the rule selects \(lab(sel)) = the committed \(lab(sel))"), a.evidence)
+        // Larger probes that pass the loss rule but ignore their source (below the bar) are not selected.
+        let b = verdict { $0 <= sel ? .translates : .sourceBlind }
+        XCTAssertTrue(b.evidence.contains("the rule selects \(lab(sel)) = the committed \(lab(sel))"), b.evidence)
+        XCTAssertTrue(b.evidence.contains("BLEU 2.00, 1 distinct output for 2 test sentences"), b.evidence)
+        // A larger probe that translates (or a failing committed one): the report says the rule selects another lr.
+        let d = verdict { lr in sel == probes.last! ? (lr == sel ? .diverges : .translates) : .translates }
+        XCTAssertTrue(d.evidence.contains("DIFFERENT from the committed \(lab(sel))"), d.evidence)
+        XCTAssertEqual(experiment("table11").changesAfterPreregistration.count, 1)
+        XCTAssertEqual(experiment("fig9").changesAfterPreregistration, experiment("table11").changesAfterPreregistration)
+    }
+
     func testScalingLawVerdictAndPlot() {
         func rec(_ bleu: Double) -> RunRecord {
             var m = FinalMetrics(); m.bleu = bleu
