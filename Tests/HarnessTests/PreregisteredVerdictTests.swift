@@ -57,13 +57,24 @@ final class PreregisteredVerdictTests: XCTestCase {
         XCTAssertTrue(v.evidence.contains("not compared (not run): Admin / 18L"), v.evidence)
         let strict = Verdicts.failurePatternMatches(r, claim: "c", table: paperTable(), rows: "method", families: families, threshold: 0.9)
         XCTAssertEqual(strict.status, .notReproduced, strict.evidence)
-        // Without a converged DeepNet at a depth, a finished run there cannot be judged stalled (and says so).
+        // Without a converged DeepNet at a depth, G3's fallback judges stalls against the best run of that depth (as
+        // the experiments' cells do): Post-LN 50L (9.0) stalls against Admin's 4.0 and agrees with the paper.
         let noRef = verdictResults(axes: ["method", "depth"], [(["Post-LN", "50L"], verdictRecord("p50", best: 9.0)),
+                                                        (["Admin", "50L"], verdictRecord("a50", best: 4.0)),
                                                         (["DeepNet", "50L"], verdictRecord("d50", status: .diverged, divergedAt: 7))])
         let nv = Verdicts.failurePatternMatches(noRef, claim: "c", table: paperTable(), rows: "method", families: families)
         XCTAssertEqual(nv.status, .notReproduced, nv.evidence)
-        XCTAssertTrue(nv.evidence.hasPrefix("0 of 2 compared cells agree"), nv.evidence)
-        XCTAssertTrue(nv.evidence.contains("no converged DeepNet at 50L: stalls not judged there"), nv.evidence)
+        XCTAssertTrue(nv.evidence.hasPrefix("1 of 3 compared cells agree"), nv.evidence)
+        XCTAssertTrue(nv.evidence.contains("Admin / 50L: paper diverged, ours converged"), nv.evidence)
+        XCTAssertTrue(nv.evidence.contains("DeepNet / 50L: paper converged (29.0), ours diverged at step 7"), nv.evidence)
+        XCTAssertFalse(nv.evidence.contains("Post-LN / 50L"), nv.evidence)
+        XCTAssertTrue(nv.evidence.contains("no converged DeepNet at 50L: stalls judged against the best run of that depth (G3)"), nv.evidence)
+        // Without the Admin run, Post-LN 50L is the best run of its depth, so it trained: a mismatch.
+        let alone = verdictResults(axes: ["method", "depth"], [(["Post-LN", "50L"], verdictRecord("p50", best: 9.0)),
+                                                        (["DeepNet", "50L"], verdictRecord("d50", status: .diverged, divergedAt: 7))])
+        let av = Verdicts.failurePatternMatches(alone, claim: "c", table: paperTable(), rows: "method", families: families)
+        XCTAssertTrue(av.evidence.hasPrefix("0 of 2 compared cells agree"), av.evidence)
+        XCTAssertTrue(av.evidence.contains("Post-LN / 50L: paper diverged, ours converged"), av.evidence)
     }
 
     // MARK: d. log law

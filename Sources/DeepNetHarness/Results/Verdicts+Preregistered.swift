@@ -11,8 +11,10 @@ extension Verdicts {
     ///
     /// The rule: every paper cell is "diverged" or a number; our cell "failed" when the run diverged or stalled
     /// (`RunOutcome.classify` against the run of `referenceRow` with the same other coordinates — the same-depth
-    /// DeepNet). Cells agree when both failed or both trained. Rows listed in `exclude` (paper row label → reason)
-    /// are left out and named with their reason; paper cells without a finished run are not compared and are named.
+    /// DeepNet; where that run has not finished with a finite validation loss, and for `referenceRow` itself, against
+    /// the best run with those coordinates, as rule G3 says). Cells agree when both failed or both trained. Rows
+    /// listed in `exclude` (paper row label → reason) are left out and named with their reason; paper cells without
+    /// a finished run are not compared and are named.
     /// Reproduced when the agreement over all compared cells is at least `threshold` (80 %); agreement per family
     /// (`families`: family name → paper row labels; rows in no family are "other") is reported beside it.
     ///
@@ -46,10 +48,20 @@ extension Verdicts {
             guard let rec = e.record, rec.status != .failed else { unrun.append(e.coordinates.shortLabel); continue }
             var refSel = e.coordinates.dictionary
             refSel[rows] = referenceRow
+            // G3's reference: the same-depth reference run when it finished with a finite validation loss; otherwise
+            // (not finished yet, diverged, or the reference row itself) the best run of that depth, the same
+            // fallback the experiments' cells use, so the grid and this claim never judge a cell differently.
             let refRecord = r.record(refSel)
-            let refBest = refRecord.flatMap { $0.status == .ok ? $0.metrics.bestValidLoss : nil }
-            if refBest == nil && rec.status == .ok {
-                noReference.insert(r.axes.filter { $0 != rows }.compactMap { e.coordinates[$0] }.joined(separator: " / "))
+            var refBest = refRecord.flatMap { $0.status == .ok ? $0.metrics.bestValidLoss : nil }.flatMap { $0.isFinite ? $0 : nil }
+            var refName = referenceRow
+            if refBest == nil || rowKey == referenceRow {
+                var group = e.coordinates.dictionary
+                group[rows] = nil
+                refBest = RunOutcome.referenceBest(in: r, matching: group)
+                refName = "the best run of its depth"
+                if rowKey != referenceRow && rec.status == .ok {
+                    noReference.insert(r.axes.filter { $0 != rows }.compactMap { e.coordinates[$0] }.joined(separator: " / "))
+                }
             }
             let ours = RunOutcome.classify(rec, reference: refBest, ratio: stallRatio)
             let family = familyOf[rowKey] ?? "other"
@@ -58,7 +70,7 @@ extension Verdicts {
             if ours.failedToTrain == paperFailed {
                 agree += 1; perFamily[family, default: (0, 0)].agree += 1
             } else {
-                mismatches.append("\(e.coordinates.shortLabel): paper \(paperFailed ? "diverged" : "converged (\(cell))"), ours \(ours.text(reference: referenceRow, ratio: stallRatio))")
+                mismatches.append("\(e.coordinates.shortLabel): paper \(paperFailed ? "diverged" : "converged (\(cell))"), ours \(ours.text(reference: refName, ratio: stallRatio))")
             }
         }
         // Paper cells for which the grid has no run at all (e.g. a depth the reduced profile leaves out).
@@ -77,7 +89,7 @@ extension Verdicts {
         if !mismatches.isEmpty { parts.append("mismatches: " + mismatches.joined(separator: "; ")) }
         if !exclude.isEmpty { parts.append("excluded: " + exclude.keys.sorted().map { "\($0) (\(exclude[$0]!))" }.joined(separator: "; ")) }
         if !unrun.isEmpty { parts.append("not compared (not run): " + unrun.joined(separator: "; ")) }
-        if !noReference.isEmpty { parts.append("no converged \(referenceRow) at \(noReference.sorted().joined(separator: ", ")): stalls not judged there") }
+        if !noReference.isEmpty { parts.append("no converged \(referenceRow) at \(noReference.sorted().joined(separator: ", ")): stalls judged against the best run of that depth (G3)") }
         let ev = parts.joined(separator: "; ")
         // Nothing compared yet: say how many cells wait, not each one.
         if total == 0 { return Verdicts.notRun(claim, "no finished run corresponds to a compared cell of the paper's table (\(unrun.count) cells not run yet)") }
