@@ -44,17 +44,24 @@ final class PreregisteredVerdictTests: XCTestCase {
         XCTAssertTrue(worse.evidence.contains("Post-LN / 6L: paper converged (28.1), ours stalled (best valid loss 5.50 vs DeepNet 3.90, > 1.25×)"), worse.evidence)
     }
 
-    func testFailurePatternThresholdIsInclusiveAndUnrunCellsAreNotCompared() {
-        // 4 of 5 agree = exactly 80 %: reproduced. The unfinished Admin 18L is listed, not counted.
-        let r = verdictResults(axes: ["method", "depth"], [
+    func testFailurePatternThresholdIsInclusiveAndWaitsForTheWholeGrid() {
+        // 4 of 5 agree = exactly 80 %: reproduced. Admin 18L failed in the harness: listed, not counted.
+        var cells: [([String], RunRecord?)] = [
             (["Post-LN", "6L"], verdictRecord("p6", best: 4.0)), (["Post-LN", "18L"], verdictRecord("p18", best: 4.0)),   // mismatch: trained
-            (["Admin", "6L"], verdictRecord("a6", best: 4.0)), (["Admin", "18L"], nil),
+            (["Admin", "6L"], verdictRecord("a6", best: 4.0)), (["Admin", "18L"], verdictRecord("a18", status: .failed)),
             (["DeepNet", "6L"], verdictRecord("d6", best: 4.0)), (["DeepNet", "18L"], verdictRecord("d18", best: 4.0)),
-        ])
+        ]
+        let r = verdictResults(axes: ["method", "depth"], cells)
         let v = Verdicts.failurePatternMatches(r, claim: "c", table: paperTable(), rows: "method", families: families)
         XCTAssertEqual(v.status, .reproduced, v.evidence)
         XCTAssertTrue(v.evidence.hasPrefix("4 of 5 compared cells agree (80 %; needs ≥ 80 %)"), v.evidence)
-        XCTAssertTrue(v.evidence.contains("not compared (not run): Admin / 18L"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("not compared: Admin / 18L (the run failed)"), v.evidence)
+        // A run still to come: no verdict yet, only the count and the agreement so far.
+        cells[3].1 = nil
+        let waiting = Verdicts.failurePatternMatches(verdictResults(axes: ["method", "depth"], cells), claim: "c", table: paperTable(),
+                                                     rows: "method", families: families)
+        XCTAssertEqual(waiting.status, .notRun, waiting.evidence)
+        XCTAssertEqual(waiting.evidence, "1 of the 6 compared cells still to run; so far 4 of 5 finished cells agree")
         let strict = Verdicts.failurePatternMatches(r, claim: "c", table: paperTable(), rows: "method", families: families, threshold: 0.9)
         XCTAssertEqual(strict.status, .notReproduced, strict.evidence)
         // Without a converged DeepNet at a depth, G3's fallback judges stalls against the best run of that depth (as

@@ -13,8 +13,9 @@ extension Verdicts {
     /// (`RunOutcome.classify` against the run of `referenceRow` with the same other coordinates — the same-depth
     /// DeepNet; where that run has not finished with a finite validation loss, and for `referenceRow` itself, against
     /// the best run with those coordinates, as rule G3 says). Cells agree when both failed or both trained. Rows
-    /// listed in `exclude` (paper row label → reason) are left out and named with their reason; paper cells without
-    /// a finished run are not compared and are named.
+    /// listed in `exclude` (paper row label → reason) are left out and named with their reason; cells whose run failed
+    /// in the harness, or that the profile's grid leaves out, are not compared and are named. While any run of the
+    /// grid has not finished, the claim is "not run" (with the count).
     /// Reproduced when the agreement over all compared cells is at least `threshold` (80 %); agreement per family
     /// (`families`: family name → paper row labels; rows in no family are "other") is reported beside it.
     ///
@@ -32,6 +33,7 @@ extension Verdicts {
         var perFamily: [String: (agree: Int, total: Int)] = [:]
         var agree = 0, total = 0
         var mismatches: [String] = [], unrun: [String] = [], noReference: Set<String> = []
+        var pending = 0, gridCells = 0
         var seenCells = Set<String>()
         for e in r.entries {
             guard let rowKey = e.paperKeys[rows] else { continue }
@@ -45,7 +47,9 @@ extension Verdicts {
             case .value: paperFailed = false
             case .text, .illegible: continue
             }
-            guard let rec = e.record, rec.status != .failed else { unrun.append(e.coordinates.shortLabel); continue }
+            gridCells += 1
+            guard let rec = e.record else { pending += 1; continue }
+            guard rec.status != .failed else { unrun.append(e.coordinates.shortLabel + " (the run failed)"); continue }
             var refSel = e.coordinates.dictionary
             refSel[rows] = referenceRow
             // G3's reference: the same-depth reference run when it finished with a finite validation loss; otherwise
@@ -88,11 +92,16 @@ extension Verdicts {
         }
         if !mismatches.isEmpty { parts.append("mismatches: " + mismatches.joined(separator: "; ")) }
         if !exclude.isEmpty { parts.append("excluded: " + exclude.keys.sorted().map { "\($0) (\(exclude[$0]!))" }.joined(separator: "; ")) }
-        if !unrun.isEmpty { parts.append("not compared (not run): " + unrun.joined(separator: "; ")) }
+        if !unrun.isEmpty { parts.append("not compared: " + unrun.joined(separator: "; ")) }
         if !noReference.isEmpty { parts.append("no converged \(referenceRow) at \(noReference.sorted().joined(separator: ", ")): stalls judged against the best run of that depth (G3)") }
         let ev = parts.joined(separator: "; ")
+        // A pattern is judged over the whole grid: while runs of it are still to come, the claim waits (a partial
+        // agreement rate, and stall references that later runs can change, would read as a verdict).
+        if pending > 0 {
+            return Verdicts.notRun(claim, "\(pending) of the \(gridCells) compared cells still to run" + (total > 0 ? "; so far \(agree) of \(total) finished cells agree" : ""))
+        }
         // Nothing compared yet: say how many cells wait, not each one.
-        if total == 0 { return Verdicts.notRun(claim, "no finished run corresponds to a compared cell of the paper's table (\(unrun.count) cells not run yet)") }
+        if total == 0 { return Verdicts.notRun(claim, "no finished run corresponds to a compared cell of the paper's table (\(unrun.count) cells not compared)") }
         return ClaimVerdict(claim, Double(agree) >= threshold * Double(total) ? .reproduced : .notReproduced, ev)
     }
 
