@@ -483,14 +483,8 @@ func belowBar(_ r: ExperimentResults, claim: String, reference: [String: String]
 func outcome(_ r: ExperimentResults, _ selector: [String: String], referenceAxis: String = "method",
              referenceLevel: String = "DeepNet") -> (RunOutcome, String)? {
     guard let e = r.entry(selector), let rec = e.record else { return nil }
-    var ref = e.coordinates.dictionary
-    ref[referenceAxis] = referenceLevel
-    if ref != e.coordinates.dictionary, let x = r.record(ref), x.status == .ok, let best = x.metrics.bestValidLoss, best.isFinite {
-        return (RunOutcome.classify(rec, reference: best), referenceLevel)
-    }
-    var group = e.coordinates.dictionary
-    group[referenceAxis] = nil
-    return (RunOutcome.classify(rec, reference: RunOutcome.referenceBest(in: r, matching: group)), "the best run of its group")
+    let ref = RunOutcome.reference(in: r, for: e.coordinates.dictionary, axis: referenceAxis, level: referenceLevel)
+    return (RunOutcome.classify(rec, reference: ref.best), ref.name)
 }
 
 /// "failed" (diverged or stalled) for every run matching `selector` (all seeds).

@@ -47,6 +47,22 @@ public enum RunOutcome: Sendable, Equatable {
         results.records(matching: selector).filter { $0.status == .ok }.compactMap { $0.metrics.bestValidLoss }.filter(\.isFinite).min()
     }
 
+    /// Rule G3's stall reference for the run at `coordinates`: the best validation loss of the run with
+    /// `axis` = `level` and the same other coordinates (the same-depth DeepNet) when it finished with a finite one;
+    /// otherwise, and for that run itself, the best run of the group (`axis` left free). Returns the loss and the
+    /// name to print; the loss is nil when no run of the group finished.
+    public static func reference(in results: ExperimentResults, for coordinates: [String: String], axis: String,
+                                 level: String) -> (best: Double?, name: String) {
+        var ref = coordinates
+        ref[axis] = level
+        if ref != coordinates, let x = results.record(ref), x.status == .ok, let best = x.metrics.bestValidLoss, best.isFinite {
+            return (best, level)
+        }
+        var group = coordinates
+        group[axis] = nil
+        return (referenceBest(in: results, matching: group), "the best run of its group")
+    }
+
     /// Diverged or stalled: what the paper's tables print as "diverged".
     public var failedToTrain: Bool {
         switch self {

@@ -50,22 +50,10 @@ extension Verdicts {
             gridCells += 1
             guard let rec = e.record else { pending += 1; continue }
             guard rec.status != .failed else { unrun.append(e.coordinates.shortLabel + " (the run failed)"); continue }
-            var refSel = e.coordinates.dictionary
-            refSel[rows] = referenceRow
-            // G3's reference: the same-depth reference run when it finished with a finite validation loss; otherwise
-            // (not finished yet, diverged, or the reference row itself) the best run of that depth, the same
-            // fallback the experiments' cells use, so the grid and this claim never judge a cell differently.
-            let refRecord = r.record(refSel)
-            var refBest = refRecord.flatMap { $0.status == .ok ? $0.metrics.bestValidLoss : nil }.flatMap { $0.isFinite ? $0 : nil }
-            var refName = referenceRow
-            if refBest == nil || rowKey == referenceRow {
-                var group = e.coordinates.dictionary
-                group[rows] = nil
-                refBest = RunOutcome.referenceBest(in: r, matching: group)
-                refName = "the best run of its depth"
-                if rowKey != referenceRow && rec.status == .ok {
-                    noReference.insert(r.axes.filter { $0 != rows }.compactMap { e.coordinates[$0] }.joined(separator: " / "))
-                }
+            // G3's reference, the same one the experiments' cells use, so the grid and this claim never disagree.
+            let (refBest, refName) = RunOutcome.reference(in: r, for: e.coordinates.dictionary, axis: rows, level: referenceRow)
+            if refName != referenceRow && rowKey != referenceRow && rec.status == .ok {
+                noReference.insert(r.axes.filter { $0 != rows }.compactMap { e.coordinates[$0] }.joined(separator: " / "))
             }
             let ours = RunOutcome.classify(rec, reference: refBest, ratio: stallRatio)
             let family = familyOf[rowKey] ?? "other"
