@@ -16,6 +16,8 @@ final class RunOutcomeTests: XCTestCase {
         XCTAssertEqual(RunOutcome.stalled(best: 5.91, referenceBest: 3.80).text(reference: "DeepNet"),
                        "stalled (best valid loss 5.91 vs DeepNet 3.80, > 1.25×)")
         XCTAssertEqual(RunOutcome.diverged(step: 123).text(), "diverged at step 123")
+        XCTAssertEqual(RunOutcome.stalled(best: 5.91, referenceBest: 3.80).cellText(reference: "DeepNet"), "stalled (valid 5.91 vs DeepNet 3.80)")
+        XCTAssertEqual(RunOutcome.diverged(step: 77).cellText(reference: "DeepNet"), "diverged at step 77")
         XCTAssertTrue(RunOutcome.stalled(best: 6, referenceBest: 4).failedToTrain)
         XCTAssertFalse(RunOutcome.converged.failedToTrain)
     }

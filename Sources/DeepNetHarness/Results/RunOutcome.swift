@@ -81,4 +81,14 @@ public enum RunOutcome: Sendable, Equatable {
         case .failed(let m): return "failed: \(m)"
         }
     }
+
+    /// The short form for a grid cell, where the paper prints one word ("diverged"): "stalled (valid 5.91 vs
+    /// DeepNet 3.80)", "diverged at step 123". The threshold (> 1.25×) is stated once in the report's configuration,
+    /// so a table of many stalled cells stays as narrow as the paper's.
+    public func cellText(reference: String = "reference") -> String {
+        switch self {
+        case .stalled(let b, let r): return "stalled (valid \(Verdicts.fmt(b)) vs \(reference) \(Verdicts.fmt(r)))"
+        default: return text(reference: reference)
+        }
+    }
 }
