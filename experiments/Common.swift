@@ -517,12 +517,7 @@ func trainsEverywhere(_ r: ExperimentResults, claim: String, _ selector: [String
 /// not reproduced when one does not, inconclusive when one cannot be decided (both sides diverged, no statistics).
 func allComparisons(_ r: ExperimentResults, claim: String, a: [String: String], than bs: [[String: String]],
                     expect: Set<BLEUComparisonOutcome>) -> ClaimVerdict {
-    let vs = bs.map { Verdicts.bleuComparison(r, claim: claim, a: a, b: $0, expect: expect) }
-    if let v = vs.first(where: { $0.status == .notRun }) { return v }
-    let ev = vs.map(\.evidence).joined(separator: "; ")
-    if vs.contains(where: { $0.status == .notReproduced }) { return ClaimVerdict(claim, .notReproduced, ev) }
-    if vs.contains(where: { $0.status == .inconclusive }) { return ClaimVerdict(claim, .inconclusive, ev) }
-    return ClaimVerdict(claim, .reproduced, ev)
+    Verdicts.allOf(claim, bs.map { Verdicts.bleuComparison(r, claim: claim, a: a, b: $0, expect: expect) })
 }
 
 /// The largest learning rate (numeric value of the "lr" level) at which no run matching `selector` failed, with the

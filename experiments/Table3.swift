@@ -110,7 +110,7 @@ private func table3DeepBeatsBaseline(_ r: ExperimentResults) -> ClaimVerdict {
     let a = ["model": "DeepNet", "layers": "200"], b = ["model": "Baseline", "layers": "48"]
     let v = Verdicts.bleuComparison(r, claim: claim, a: a, b: b, expect: [.better])
     guard v.status == .reproduced || v.status == .notReproduced else { return v }
-    return combined(claim, [v, multilingualGroups(r, claim: claim, a: a, b: b)])
+    return Verdicts.allOf(claim, [v, multilingualGroups(r, claim: claim, a: a, b: b)])
 }
 
 private func table3SameDepth(_ r: ExperimentResults) -> ClaimVerdict {
@@ -128,16 +128,7 @@ func multilingualGroups(_ r: ExperimentResults, claim: String, a: [String: Strin
     let groups = [BLEUDirections.intoEnglish, .outOfEnglish].map {
         Verdicts.bleuComparison(r, claim: claim, a: a, b: b, expect: [.better], directions: $0)
     }
-    return combined(claim, groups)
-}
-
-/// All parts reproduced → reproduced; any not reproduced → not reproduced; else the first part that is neither
-/// (not run, inconclusive) decides. Evidence: every part's, in order.
-func combined(_ claim: String, _ parts: [ClaimVerdict]) -> ClaimVerdict {
-    let ev = parts.map(\.evidence).joined(separator: "; ")
-    if parts.allSatisfy({ $0.status == .reproduced }) { return ClaimVerdict(claim, .reproduced, ev) }
-    if parts.contains(where: { $0.status == .notReproduced }) { return ClaimVerdict(claim, .notReproduced, ev) }
-    return ClaimVerdict(claim, parts.first { $0.status != .reproduced }!.status, ev)
+    return Verdicts.allOf(claim, groups)
 }
 
 /// The change-log entry of the multilingual experiments (Tables III–V).

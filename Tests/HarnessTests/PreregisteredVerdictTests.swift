@@ -88,6 +88,23 @@ final class PreregisteredVerdictTests: XCTestCase {
 
     let depths: [Double] = [6, 12, 24, 48, 96]
 
+    // MARK: a claim made of parts
+
+    func testAllOfWaitsForEveryPartThenTheWorstDecides() {
+        let yes = ClaimVerdict("p", .reproduced, "a"), no = ClaimVerdict("p", .notReproduced, "b")
+        let open = ClaimVerdict("p", .notRun, "1 of 2 runs finished"), unsure = ClaimVerdict("p", .inconclusive, "c")
+        // A part still to run wins even over a part that already disagrees: a partial grid is never decided.
+        let partial = Verdicts.allOf("claim", [no, open])
+        XCTAssertEqual(partial.status, .notRun)
+        XCTAssertEqual(partial.evidence, "1 of 2 runs finished")
+        XCTAssertEqual(Verdicts.allOf("claim", [yes, unsure, no]).status, .notReproduced)
+        XCTAssertEqual(Verdicts.allOf("claim", [yes, unsure]).status, .inconclusive)
+        let all = Verdicts.allOf("claim", [yes, yes])
+        XCTAssertEqual(all.status, .reproduced)
+        XCTAssertEqual(all.evidence, "a; a")
+        XCTAssertEqual(all.claim, "claim")
+    }
+
     func testLogLawReproducedOnALogCurve() {
         let pts = depths.enumerated().map { (depth: $1, value: 2 * log($1) + 5 + ($0 % 2 == 0 ? 0.05 : -0.05)) }
         let v = Verdicts.logLaw(claim: "c", points: pts, metric: "BLEU")

@@ -9,6 +9,17 @@ public enum Verdicts {
         return String(format: "%.\(digits)f", x)
     }
 
+    /// A claim that needs every part: "not run" while any part is (the first such part's evidence, so a partial
+    /// grid never reads as decided); else not reproduced when any part is not reproduced; else inconclusive when
+    /// any part is; else reproduced. Evidence: every part's, in order.
+    public static func allOf(_ claim: String, _ parts: [ClaimVerdict]) -> ClaimVerdict {
+        if let v = parts.first(where: { $0.status == .notRun }) { return ClaimVerdict(claim, .notRun, v.evidence) }
+        let ev = parts.map(\.evidence).joined(separator: "; ")
+        if parts.contains(where: { $0.status == .notReproduced }) { return ClaimVerdict(claim, .notReproduced, ev) }
+        if parts.contains(where: { $0.status == .inconclusive }) { return ClaimVerdict(claim, .inconclusive, ev) }
+        return ClaimVerdict(claim, .reproduced, ev)
+    }
+
     static func describe(_ e: ResultEntry, metric: Metric? = nil) -> String {
         guard let r = e.record else { return "\(e.coordinates.shortLabel): not run" }
         switch r.status {
