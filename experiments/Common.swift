@@ -487,10 +487,25 @@ func outcome(_ r: ExperimentResults, _ selector: [String: String], referenceAxis
     return (RunOutcome.classify(rec, reference: ref.best), ref.name)
 }
 
+/// "not run" while the stall reference of a run matching `selector` (G3: the run with `axis` = `level` and the same
+/// other coordinates) is planned but not finished: judged against the fallback (the best run of the group) such a
+/// claim would be decided on a provisional reference, and could flip when the reference arrives.
+func requireStallReferences(_ r: ExperimentResults, claim: String, _ selector: [String: String], axis: String,
+                            level: String) -> ClaimVerdict? {
+    for e in r.entries(selector) {
+        var ref = e.coordinates.dictionary
+        ref[axis] = level
+        guard ref != e.coordinates.dictionary, let x = r.entry(ref), x.record == nil else { continue }
+        return ClaimVerdict(claim, .notRun, "the stall reference (G3) of \(e.coordinates.shortLabel), \(x.coordinates.shortLabel), is not run yet")
+    }
+    return nil
+}
+
 /// "failed" (diverged or stalled) for every run matching `selector` (all seeds).
 func failsEverywhere(_ r: ExperimentResults, claim: String, _ selector: [String: String], referenceAxis: String = "method",
                      referenceLevel: String = "DeepNet") -> ClaimVerdict {
     if let v = Verdicts.requireRuns(r, claim, selector) { return v }
+    if let v = requireStallReferences(r, claim: claim, selector, axis: referenceAxis, level: referenceLevel) { return v }
     var ok = true, parts: [String] = []
     for e in r.entries(selector) {
         guard let (o, refName) = outcome(r, e.coordinates.dictionary, referenceAxis: referenceAxis, referenceLevel: referenceLevel) else { continue }
@@ -504,6 +519,7 @@ func failsEverywhere(_ r: ExperimentResults, claim: String, _ selector: [String:
 func trainsEverywhere(_ r: ExperimentResults, claim: String, _ selector: [String: String], referenceAxis: String = "method",
                       referenceLevel: String = "DeepNet") -> ClaimVerdict {
     if let v = Verdicts.requireRuns(r, claim, selector) { return v }
+    if let v = requireStallReferences(r, claim: claim, selector, axis: referenceAxis, level: referenceLevel) { return v }
     var ok = true, parts: [String] = []
     for e in r.entries(selector) {
         guard let (o, refName) = outcome(r, e.coordinates.dictionary, referenceAxis: referenceAxis, referenceLevel: referenceLevel) else { continue }

@@ -1,6 +1,7 @@
 import DeepNetBase
 import DeepNetData
 import DeepNetHarness
+import Experiments
 import Foundation
 import XCTest
 
@@ -87,6 +88,35 @@ final class PreregisteredVerdictTests: XCTestCase {
     // MARK: d. log law
 
     let depths: [Double] = [6, 12, 24, 48, 96]
+
+    // MARK: a stall claim waits for its reference run
+
+    /// Table II's "Post-LN fails at 18L" (G3): while the same-depth DeepNet is planned but not run, the claim is "not
+    /// run" instead of judging the stall against the best run so far; once DeepNet finished, it is the reference.
+    func testStallClaimWaitsForTheSameDepthDeepNet() throws {
+        let table2 = try experimentRegistry().experiment("table2")
+        let axes = ["pair", "method", "depth"]
+        func e(_ m: String, _ rec: RunRecord?) -> ResultEntry {
+            let labels = ["En-De", m, "18L-18L"]
+            return ResultEntry(coordinates: Coordinates(axes: axes, labels: labels),
+                               paperKeys: Dictionary(uniqueKeysWithValues: zip(axes, labels)), runID: "En-De-\(m)", record: rec)
+        }
+        func results(deepNet: RunRecord?) -> ExperimentResults {
+            ExperimentResults(experiment: table2, profile: .reduced, axes: axes, entries: [
+                e("Vanilla Post-LN", verdictRecord("p", best: 5.5)), e("Admin", verdictRecord("a", best: 2.4)), e("DeepNet", deepNet)])
+        }
+        let pending = results(deepNet: nil)
+        let v = pending.experiment.verdict(pending)[0]
+        XCTAssertEqual(v.status, .notRun, v.evidence)
+        XCTAssertTrue(v.evidence.contains("stall reference (G3)") && v.evidence.contains("is not run yet"), v.evidence)
+        let done = results(deepNet: verdictRecord("d", best: 2.3))
+        let w = done.experiment.verdict(done)[0]
+        XCTAssertEqual(w.status, .reproduced, w.evidence)
+        XCTAssertTrue(w.evidence.contains("vs DeepNet 2.30"), w.evidence)
+        // 5.5 is not above 1.25 × 4.5: against a DeepNet at 4.5 Post-LN did not stall, so the claim fails.
+        let close = results(deepNet: verdictRecord("d", best: 4.5))
+        XCTAssertEqual(close.experiment.verdict(close)[0].status, .notReproduced)
+    }
 
     // MARK: a claim made of parts
 
