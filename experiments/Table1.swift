@@ -101,10 +101,9 @@ private func postLNFamilyFailsDeep(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "The Post-LN models (Vanilla Post-LN, DS-Init, Admin) fail (diverge or stall) at 50L-50L and 100L-100L: at least 5 of the 6 cells."
     var failed = 0, parts: [String] = [], total = 0
     for d in ["50L-50L", "100L-100L"] {
-        // The stall reference (G3) is the same-depth DeepNet: without it a stall is judged against a provisional one.
-        if let v = Verdicts.requireRuns(r, claim, ["method": "DeepNet", "depth": d]) { return v }
         for m in Baselines.postLNFamily {
             if let v = Verdicts.requireRuns(r, claim, ["method": m, "depth": d]) { return v }
+            if let v = requireStallReferences(r, claim: claim, ["method": m, "depth": d], axis: "method", level: "DeepNet") { return v }
             guard let (o, ref) = outcome(r, ["method": m, "depth": d]) else { continue }
             total += 1
             if o.failedToTrain { failed += 1 }
