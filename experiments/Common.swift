@@ -557,3 +557,55 @@ func relativeLossGain(_ r: ExperimentResults, _ metric: Metric, a: [String: Stri
     guard let x = r.meanValue(metric, matching: a), let y = r.meanValue(metric, matching: b), x.count > 0, y.count > 0 else { return nil }
     return ((y.mean - x.mean) / y.mean, "\(x.text(digits: 3)) vs \(y.text(digits: 3))")
 }
+
+// MARK: summary sentences (Experiment.summary: what the numbers show, computed from the records, never typed in)
+
+/// A run's result in a summary sentence: BLEU to one decimal (the seed mean where there are several seeds), or
+/// "stalled (its BLEU)" / "diverged at step k" by rule G3 against the run with `referenceAxis` = `referenceLevel`;
+/// nil while not run.
+func resultText(_ r: ExperimentResults, _ sel: [String: String], referenceAxis: String = "method",
+                referenceLevel: String = "DeepNet") -> String? {
+    guard let (o, _) = outcome(r, sel, referenceAxis: referenceAxis, referenceLevel: referenceLevel) else { return nil }
+    switch o {
+    case .converged: return r.meanValue(.bleu, matching: sel).map { fv($0.mean, 1) } ?? "trained"
+    case .stalled: return "stalled" + (r.meanValue(.bleu, matching: sel).map { " (\(fv($0.mean, 1)))" } ?? "")
+    case .diverged(let s): return s.map { "diverged at step \($0)" } ?? "diverged"
+    case .failed: return "failed"
+    }
+}
+
+/// The best-BLEU level of `axis` other than `excluding` among the runs at `fixed` that train (rule G3): "T-Fixup 24.5",
+/// or "none trains".
+func bestTrainingOther(_ r: ExperimentResults, axis: String = "method", excluding: String = "DeepNet", fixed: [String: String]) -> String {
+    let best = r.levels(axis).filter { $0 != excluding }.compactMap { m -> (String, Double)? in
+        let sel = fixed.merging([axis: m]) { a, _ in a }
+        guard let (o, _) = outcome(r, sel, referenceAxis: axis, referenceLevel: excluding), o == .converged,
+              let s = r.meanValue(.bleu, matching: sel), s.count > 0 else { return nil }
+        return (m, s.mean)
+    }.max { $0.1 < $1.1 }
+    return best.map { "\($0.0) \(fv($0.1, 1))" } ?? "none trains"
+}
+
+/// "DeepNet at 6L-6L / 18L-18L: 21.6 / 20.0 BLEU; the best other method that trains: T-Fixup 24.5 / R-Fixup 25.4".
+func depthRowSummary(_ r: ExperimentResults, fixed: [String: String] = [:], depthAxis: String = "depth") -> String {
+    let ds = r.levels(depthAxis)
+    let dn = ds.map { resultText(r, fixed.merging(["method": "DeepNet", depthAxis: $0]) { a, _ in a }) ?? "not run" }
+    let best = ds.map { bestTrainingOther(r, fixed: fixed.merging([depthAxis: $0]) { a, _ in a }) }
+    return "DeepNet at \(ds.joined(separator: " / ")): \(dn.joined(separator: " / ")) BLEU; the best other method that trains: \(best.joined(separator: " / "))"
+}
+
+/// A multilingual run's result in a summary sentence: seed-mean BLEU with its two direction groups,
+/// "24.1 (X→En 26.0, En→X 22.2)", and how many seeds diverged; nil while a seed is not run.
+func multilingualText(_ r: ExperimentResults, _ sel: [String: String]) -> String? {
+    let all = r.entries(sel).map(\.record)
+    guard !all.isEmpty, all.allSatisfy({ $0 != nil }) else { return nil }
+    let ok = all.compactMap { $0 }.filter { $0.status == .ok }
+    func m(_ v: [Double?]) -> String {
+        let x = v.compactMap { $0 }.filter(\.isFinite)
+        return x.isEmpty ? "n/a" : fv(x.reduce(0, +) / Double(x.count), 1)
+    }
+    let failed = all.count - ok.count
+    guard !ok.isEmpty else { return "failed in every seed" }
+    return "\(m(ok.map(\.metrics.bleu))) (X→En \(m(ok.map(\.metrics.bleuToEnglish))), En→X \(m(ok.map(\.metrics.bleuFromEnglish))))"
+        + (failed > 0 ? ", \(failed) of \(all.count) seeds failed" : "")
+}

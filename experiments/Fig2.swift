@@ -37,6 +37,7 @@ let fig2 = Experiment(
                               axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(18), L.depth(24)])]),
                       notes: Base.paperIWSLTNotes + ["Not in the text: the depths between 6L-6L and 24L-24L (6/12/18/24 assumed) and the length of the validation curves (20k steps assumed)."]),
     ],
+    summary: { r, _ in fig2Summary(r) },
     verdict: { r in
         [postLNInitConverges(r)] + instrumentVerdicts(r, [
             ("Post-LN-init has much larger gradient norms than Post-LN in the top layers (18L-18L; ≥ 1.5×).", .gradientNormPerLayer, fig2TopLayers),
@@ -91,4 +92,22 @@ private func fig2LastLayer(_ r: ExperimentResults, _ claim: String) -> ClaimVerd
     if n == 0 { return Verdicts.notRun(claim, "no depth has both runs with gradient norms") }
     return ClaimVerdict(claim, ok ? .reproduced : .notReproduced,
                         "last decoder layer, mean gradient norm (Post-LN-init vs Post-LN): " + parts.joined(separator: "; ") + " (need ≥ 1.2× at every depth)")
+}
+
+/// What Fig. 2's numbers show: who trains at 18L, the top-layer gradient ratio there, and the last-layer ratio by depth.
+private func fig2Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete, let d = depthFor18(r),
+          let a = rec(r, ["method": "Post-LN-init", "depth": d]), let b = rec(r, ["method": "Post-LN", "depth": d]) else { return "" }
+    func top(_ x: RunRecord) -> Double? {
+        let g = InstrumentSummaries.meanLayerGradNorms(x, stack: "decoder").filter(\.isFinite)
+        let k = max(1, (g.count + 2) / 3)
+        return g.isEmpty ? nil : g.suffix(k).reduce(0, +) / Double(k)
+    }
+    let last = numericLevels(r, "depth").compactMap { dd -> String? in
+        guard let x = rec(r, ["method": "Post-LN-init", "depth": dd]).flatMap({ InstrumentSummaries.meanLayerGradNorms($0, stack: "decoder").last }),
+              let y = rec(r, ["method": "Post-LN", "depth": dd]).flatMap({ InstrumentSummaries.meanLayerGradNorms($0, stack: "decoder").last }), y > 0 else { return nil }
+        return "\(dd) \(fv(x / y, 2))×"
+    }
+    let ratio = top(a).flatMap { x in top(b).map { x / $0 } }
+    return "At \(d) the best validation loss is \(fv(b.metrics.bestValidLoss, 2)) for Post-LN and \(fv(a.metrics.bestValidLoss, 2)) for Post-LN-init, whose top-decoder gradient norm is \(fv(ratio, 1))× Post-LN's; last decoder layer, Post-LN-init / Post-LN: \(last.joined(separator: ", "))."
 }

@@ -43,6 +43,7 @@ let fig3 = Experiment(
         }, steps: 1000, every: 10), axes: [Axis("variant", variants)]),
                       notes: Base.paperIWSLTNotes + ["Not in the text: the legend of Fig. 3 (three variants assumed from §II: Post-LN with and without warm-up, Post-LN-init) and the length of the early stage (1,000 steps assumed)."]),
     ],
+    summary: { r, _ in fig3Summary(r) },
     verdict: { r in
         instrumentVerdicts(r, [
             ("Post-LN without warm-up has an exploding model update at the beginning of training.", .modelUpdate, fig3ExplodingUpdate),
@@ -98,4 +99,15 @@ private func fig3InitWithoutWarmup(_ r: ExperimentResults, _ claim: String) -> C
           let b = rec(r, ["variant": noWarmup]).flatMap(InstrumentSummaries.firstModelUpdatePreLN) else { return Verdicts.notRun(claim, "missing runs") }
     return ClaimVerdict(claim, a < b ? .reproduced : .notReproduced,
                         "‖ΔF‖ before the last LN at \(stepLabel(r)) without warm-up: Post-LN-init \(fv(a)), Post-LN \(fv(b)) (need Post-LN-init smaller)")
+}
+
+/// What Fig. 3's numbers show: the first update, LN-input growth and bottom-decoder gradients without warm-up.
+private func fig3Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete, let a = rec(r, ["variant": noWarmup]), let b = rec(r, ["variant": "Post-LN"]),
+          let fa = InstrumentSummaries.firstModelUpdatePreLN(a), let fb = InstrumentSummaries.firstModelUpdatePreLN(b), fb > 0,
+          let fi = rec(r, ["variant": "Post-LN-init w/o warm-up"]).flatMap(InstrumentSummaries.firstModelUpdatePreLN) else { return "" }
+    let la = InstrumentSummaries.lnMean(a, stack: "decoder").filter(\.isFinite)
+    let growth = la.first.flatMap { s in la.max().map { $0 / s } }
+    let grad = lateBottomGradient(a).flatMap { x in lateBottomGradient(b).map { x / $0 } }
+    return "Without warm-up Post-LN's first update is \(fv(fa / fb, 1))× the warm-up run's (\(fv(fa, 1)) vs \(fv(fb, 1))) and Post-LN-init's is \(fv(fi, 1)); its decoder LN inputs grow \(fv(growth, 2))× from their start; its bottom decoder layers get \(fv(grad, 2))× the warm-up run's gradient."
 }

@@ -36,6 +36,7 @@ let fig4 = Experiment(
                               axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(12), L.depth(24), L.depth(50), L.depth(100)])]),
                       notes: Base.paperIWSLTNotes + ["Paper text: 64-128-2 tiny Transformers, 6L-6L to 100L-100L. Not in the text: the intermediate depths (12/24/50 assumed) and the length of the early stage (1,000 steps assumed)."]),
     ],
+    summary: { r, _ in fig4Summary(r) },
     verdict: { r in
         instrumentVerdicts(r, [
             ("DeepNet's early model update is much smaller than Post-LN's at every depth.", .modelUpdate, fig4MuchSmaller),
@@ -118,4 +119,12 @@ private func fig4PostLNGrows(_ r: ExperimentResults, _ claim: String) -> ClaimVe
     // The interval: slope ± 1.96 standard errors (normal approximation).
     return ClaimVerdict(claim, sp.slope - 1.96 * sp.se > 0 ? .reproduced : .notReproduced,
                         "Post-LN early ‖ΔF‖ (before the last LN) by depth: \(describe(p)); log-log slope \(fv(sp.slope, 3)) ± \(fv(sp.se, 3)) (need slope − 1.96·SE > 0)")
+}
+
+/// What Fig. 4's numbers show: how the early update grows with depth for both methods.
+private func fig4Summary(_ r: ExperimentResults) -> String {
+    let d = earlyUpdatesByDepth(r, method: "DeepNet"), p = earlyUpdatesByDepth(r, method: "Post-LN")
+    guard r.isComplete, let sd = logLogSlope(d.map { ($0.layers, mean($0.values)) }), let sp = logLogSlope(p.map { ($0.layers, mean($0.values)) }),
+          let lo = d.first, let hi = d.last, let plo = p.first, let phi = p.last else { return "" }
+    return "Early update before the last LN, seed mean, \(lo.label) → \(hi.label): Post-LN \(fv(mean(plo.values), 2)) → \(fv(mean(phi.values), 2)) (log-log slope \(fv(sp.slope, 2))), DeepNet \(fv(mean(lo.values), 2)) → \(fv(mean(hi.values), 2)) (slope \(fv(sd.slope, 2)))."
 }

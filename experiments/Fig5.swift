@@ -34,6 +34,7 @@ let fig5 = Experiment(
                               axes: [Axis("method", methods), Axis("depth", [L.depth(6), L.depth(18), L.depth(50)])]),
                       notes: Base.paperIWSLTNotes + ["Not in the text: the three depths (6L-6L, 18L-18L, 50L-50L assumed), the early-stage length and the grid."]),
     ],
+    summary: { r, _ in fig5Summary(r) },
     verdict: { r in
         instrumentVerdicts(r, [
             ("Post-LN's landscape gets rougher with depth.", .lossLandscape2D, fig5Roughness),
@@ -96,4 +97,14 @@ private func fig5Stall(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict 
     }
     return ClaimVerdict(claim, p.lateShare < d.lateShare ? .reproduced : .notReproduced,
                         "\(hi): share of the PCA path travelled in the second half of the early stage: Post-LN \(fv(p.lateShare * 100, 1)) %, DeepNet \(fv(d.lateShare * 100, 1)) %; final loss Post-LN \(fv(p.finalLoss)), DeepNet \(fv(d.finalLoss))")
+}
+
+/// What Fig. 5's numbers show: roughness over depth for both methods (medians over direction seeds) and the trajectories.
+private func fig5Summary(_ r: ExperimentResults) -> String {
+    let ds = numericLevels(r, "depth")
+    guard r.isComplete, let hi = ds.last,
+          let p = rec(r, ["method": "Post-LN", "depth": hi]).flatMap(InstrumentSummaries.trajectoryStats),
+          let d = rec(r, ["method": "DeepNet", "depth": hi]).flatMap(InstrumentSummaries.trajectoryStats) else { return "" }
+    func row(_ m: String) -> String { ds.map { fv(median(roughnessBySeed(r, m, $0)), 3) }.joined(separator: " / ") }
+    return "Roughness at \(ds.joined(separator: " / ")) (median over direction seeds): Post-LN \(row("Post-LN")), DeepNet \(row("DeepNet")); at \(hi) Post-LN travels \(fv(p.lateShare * 100, 0)) % of its PCA path in the second half of the early stage, DeepNet \(fv(d.lateShare * 100, 0)) %."
 }

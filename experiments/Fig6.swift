@@ -41,6 +41,7 @@ let fig6 = Experiment(
                       notes: Base.paperIWSLTNotes),
     ],
     cellOutcome: { r, e in tableICell(r, e) },
+    summary: { r, _ in fig6Summary(r) },
     verdict: { r in
         [
             trainsEverywhere(r, claim: "DeepNet is stable at every depth (neither diverges nor stalls).", ["method": "DeepNet"], referenceLevel: "—"),
@@ -87,4 +88,9 @@ private func fig6MostLag(_ r: ExperimentResults) -> ClaimVerdict {
         parts.append(v.evidence)
     }
     return ClaimVerdict(claim, lag >= 6 ? .reproduced : .notReproduced, "\(lag) of \(others.count) lag: " + parts.joined(separator: "; "))
+}
+
+/// What Fig. 6's numbers show: DeepNet's BLEU over depth against the best other method that trains at each depth.
+private func fig6Summary(_ r: ExperimentResults) -> String {
+    r.isComplete ? depthRowSummary(r) + "." : ""
 }

@@ -46,6 +46,7 @@ let fig7 = Experiment(
         }, lrs: [5e-4, 1e-3, 1.5e-3], batches: [64 * 4096, 128 * 4096, 256 * 4096], hiddens: [512, 768, 1024]),
                       notes: Base.paperWMTNotes + ["Not in the text: the sweep values except the largest hidden size 1,024 (lr {5e-4, 1e-3, 1.5e-3}, batch {64, 128, 256}×4096 tokens, hidden {512, 768, 1024} assumed), and the curve length (50k steps assumed)."]),
     ],
+    summary: { r, _ in fig7Summary(r) },
     verdict: { r in
         if r.axes.contains("method") { return fig7Reduced(r) }
         // smoke / paper grids (no method axis): every run trains, and the largest lr and batch lower the final loss.
@@ -115,4 +116,19 @@ private func fig7Reduced(_ r: ExperimentResults) -> [ClaimVerdict] {
     out.append(failsEverywhere(r, claim: "Contrast: Post-LN fails (diverges or stalls) at the largest learning rate (5e-3).",
                                ["method": "Post-LN", "lr": "5e-3"]))
     return out
+}
+
+/// What Fig. 7's numbers show: DeepNet's best validation loss at each larger setting against the centre, and Post-LN
+/// at the largest learning rate.
+private func fig7Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete, r.axes.contains("method") else { return "" }
+    let centre = ["method": "DeepNet", "lr": "5e-4", "batch": "2048", "hidden": "64"]
+    func loss(_ k: String, _ v: String) -> String {
+        var s = centre; s[k] = v
+        return "\(k) \(v) \(fv(r.record(s)?.metrics.bestValidLoss, 3))"
+    }
+    let post = outcome(r, ["method": "Post-LN", "lr": "5e-3", "batch": "2048", "hidden": "64"]).map { $0.0.text(reference: "DeepNet") } ?? "not run"
+    return "DeepNet's best validation loss: \(fv(r.record(centre)?.metrics.bestValidLoss, 3)) at lr 5e-4, batch 2048, hidden 64; "
+        + [loss("lr", "1.5e-3"), loss("lr", "5e-3"), loss("batch", "1024"), loss("batch", "4096"), loss("hidden", "128")].joined(separator: ", ")
+        + "; Post-LN at lr 5e-3: \(post)."
 }

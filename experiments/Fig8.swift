@@ -54,6 +54,7 @@ private let fig8Declaration = Experiment(
         ])]), notes: ["Paper text: {12, 20, 100, 200, 1000} layers, 512 hidden, 8 heads, 2,048 FFN (as for Table III). Not in the text: updates (≈ 4 epochs, 200k assumed), vocabulary (64k assumed)."]),
     ],
     paperCell: { e in e.paperKeys["layers"].flatMap { fig8Paper.cell(row: $0, column: "Avg") } },
+    summary: { r, _ in fig8Summary(r) },
     verdict: { r in
         [fig8LogLaw(r)]
     }
@@ -108,4 +109,11 @@ public enum PaperScalingData {
         Row(model: "DeepNet", layers: 200, params: "863M", xToEn: 33.2, enToX: 29.0, average: 31.1),
         Row(model: "DeepNet", layers: 1000, params: "3.8B", xToEn: 33.9, enToX: 30.2, average: 32.1),
     ]
+}
+
+/// What Fig. 8's numbers show: the seed-mean BLEU at each depth (the verdict carries the fit).
+private func fig8Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    let ls = r.levels("layers")
+    return "Average BLEU at \(ls.joined(separator: " / ")) layers: " + ls.map { multilingualText(r, ["layers": $0]) ?? "not run" }.joined(separator: "; ") + "."
 }

@@ -49,6 +49,7 @@ private let fig9Declaration = Experiment(
             $0.data.dataset = .wmt14EnFr; $0.data.targetLanguage = "fr"; $0.model.vocabSize = 40000
         }), notes: Base.paperWMTNotes + ["Paper text: 18L-18L, 512 hidden, 100K steps, WMT-14 En-Fr."]),
     ],
+    summary: { r, _ in fig9Summary(r) },
     verdict: { r in
         let centre = ["alpha": "1×", "beta": "1×"]
         func barred(_ claim: String, _ f: () -> ClaimVerdict) -> ClaimVerdict {
@@ -82,4 +83,12 @@ private func failsOrWorse(_ r: ExperimentResults, claim: String, _ sel: [String:
     }
     let v = Verdicts.bleuComparison(r, claim: claim, a: centre, b: sel, expect: [.better])
     return ClaimVerdict(claim, v.status, parts.joined(separator: "; ") + "; " + v.evidence)
+}
+
+/// What Fig. 9's numbers show: BLEU (or the failure) along each scale at the other one's starred value.
+private func fig9Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    let a = r.levels("alpha").map { resultText(r, ["alpha": $0, "beta": "1×"], referenceAxis: "alpha", referenceLevel: "1×") ?? "not run" }
+    let b = r.levels("beta").map { resultText(r, ["alpha": "1×", "beta": $0], referenceAxis: "beta", referenceLevel: "1×") ?? "not run" }
+    return "BLEU at α = \(r.levels("alpha").joined(separator: " / ")) α* (β*): \(a.joined(separator: " / ")); at β = \(r.levels("beta").joined(separator: " / ")) β* (α*): \(b.joined(separator: " / "))."
 }

@@ -59,6 +59,7 @@ let table1 = Experiment(
                       notes: Base.paperWMTNotes),
     ],
     cellOutcome: { r, e in tableICell(r, e) },
+    summary: { r, _ in table1Summary(r) },
     verdict: { r in
         [
             trainsEverywhere(r, claim: "DeepNet trains at every depth up to 100L-100L (neither diverges nor stalls).", ["method": "DeepNet"],
@@ -141,4 +142,12 @@ private func preLNBelowPostLN(_ r: ExperimentResults) -> ClaimVerdict {
 func tableICell(_ r: ExperimentResults, _ e: ResultEntry) -> String? {
     guard let (o, ref) = outcome(r, e.coordinates.dictionary), case .stalled = o else { return nil }
     return o.cellText(reference: ref == "DeepNet" ? "DeepNet" : "best")
+}
+
+/// What Table I's numbers show: DeepNet's row, the best trained baseline per depth, and the Post-LN family's deep cells.
+private func table1Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    let deep = ["50L-50L", "100L-100L"].flatMap { d in Baselines.postLNFamily.map { ["method": $0, "depth": d] } }
+    let failed = deep.filter { outcome(r, $0)?.0.failedToTrain == true }.count
+    return depthRowSummary(r) + "; the Post-LN models fail (diverge or stall) in \(failed) of \(deep.count) cells at 50L-50L and 100L-100L."
 }

@@ -42,6 +42,7 @@ let table10 = Experiment(
         .paper: .notRunnable("The engine has no vision path (patch embeddings, BEiT visual tokenizer, UperNet head) and ImageNet-1k/ADE20k are not available; the paper's configuration cannot be expressed as a RunConfig.",
                              notes: ["Paper text: ViT-Base (12L) and ViT-Large (24L), 300 epochs of BEiT pre-training on ImageNet-1k; hyper-parameters in the appendix (not in the text)."]),
     ],
+    summary: { r, _ in table10Summary(r) },
     verdict: { r in
         [
             ClaimVerdict("DeepNet improves ImageNet, ADE20k and robustness accuracy over ViT (Base and Large).", .inconclusive,
@@ -74,4 +75,11 @@ private func table10SlowerThanPreLN(_ r: ExperimentResults, _ claim: String) -> 
     guard let sd = logLogSlope(d), let sp = logLogSlope(p) else { return Verdicts.notRun(claim, "fewer than three depths") }
     return ClaimVerdict(claim, sd.slope < sp.slope ? .reproduced : .notReproduced,
                         "log-log slope of the early ‖ΔF‖ (before the last LN) against depth: Pre-LN DeepNet \(fv(sd.slope, 3)) ± \(fv(sd.se, 3)), vanilla Pre-LN \(fv(sp.slope, 3)) ± \(fv(sp.se, 3)); vanilla Pre-LN by depth " + p.map { "\(Int($0.0)) \(fv($0.1, 4))" }.joined(separator: ", "))
+}
+
+/// What the vision stand-in's numbers show: the growth of the early update with depth for both Pre-LN models.
+private func table10Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete, let d = logLogSlope(table10Points(r, "DeepNet")), let p = logLogSlope(table10Points(r, "ViT (Pre-LN)")),
+          let lo = numericLevels(r, "depth").first, let hi = numericLevels(r, "depth").last else { return "" }
+    return "The early model update grows with depth from \(lo) to \(hi) for both Pre-LN models: log-log slope \(fv(d.slope, 2)) ± \(fv(d.se, 2)) for the Sub-LN DeepNet and \(fv(p.slope, 2)) ± \(fv(p.se, 2)) for vanilla Pre-LN (a bounded update would be ≤ 0.2); the ImageNet/ADE20k numbers are not measured."
 }

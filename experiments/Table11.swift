@@ -60,6 +60,7 @@ private let table11Declaration = Experiment(
         }, axes: [Axis("variant", ablations)]), notes: Base.paperWMTNotes + ["Paper text: 18L-18L, 512 hidden, 100K steps on WMT-14 En-Fr (40k vocabulary assumed)."]),
     ],
     paperCell: { e in e.paperKeys["variant"].flatMap { table11Paper.cell(row: $0, column: "BLEU") } },
+    summary: { r, _ in table11Summary(r) },
     verdict: { r in
         let stage1 = AlphaBeta.stageOne(r)
         guard let lr = AlphaBeta.selectedLR.map(L.lrLabel) else {
@@ -122,4 +123,13 @@ enum AlphaBeta {
         }
         return (selected, parts.joined(separator: "; "), finished)
     }
+}
+
+/// What Table XI's numbers show: BLEU of the three variants at the selected learning rate (seed means).
+private func table11Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete, let lr = AlphaBeta.selectedLR.map(L.lrLabel) else { return "" }
+    let parts = r.levels("variant").map { v in
+        "\(v) \(resultText(r, ["variant": v, "lr": lr], referenceAxis: "variant", referenceLevel: "DeepNet") ?? "not run")"
+    }
+    return "At the selected lr \(lr), BLEU (mean of \(r.levels("seed").count) seeds): " + parts.joined(separator: ", ") + "."
 }

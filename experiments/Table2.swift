@@ -67,6 +67,7 @@ let table2 = Experiment(
                       notes: Base.paperWMTNotes),
     ],
     cellOutcome: { r, e in tableICell(r, e) },
+    summary: { r, _ in table2Summary(r) },
     verdict: { r in
         var out: [ClaimVerdict] = []
         for pair in r.levels("pair") {
@@ -87,3 +88,13 @@ let table2 = Experiment(
         return out
     }
 )
+
+/// What Table II's numbers show, per language pair: DeepNet's row, the best trained baseline per depth, and
+/// Vanilla Post-LN at the deepest depth.
+private func table2Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete, let deepest = r.levels("depth").last else { return "" }
+    return r.levels("pair").map { p in
+        "\(p): " + depthRowSummary(r, fixed: ["pair": p])
+            + ", Vanilla Post-LN at \(deepest) \(resultText(r, ["pair": p, "method": "Vanilla Post-LN", "depth": deepest]) ?? "not run")"
+    }.joined(separator: "; ") + "."
+}

@@ -68,6 +68,7 @@ private let table4Declaration = Experiment(
                       "Not in the text: batch size (128×4096 tokens assumed as for WMT), FFN widths (4× hidden assumed), heads, vocabulary (64k assumed), dropout."]),
     ],
     paperCell: { e in e.paperKeys["model"].flatMap { table4Paper.cell(row: $0, column: "Avg") } },
+    summary: { r, _ in table4Summary(r) },
     verdict: { r in
         let models = r.levels("model")
         guard models.count == 3 else { return [Verdicts.notRun("Deep-narrow DeepNet beats shallow-wide Post-LN.", "no runs")] }
@@ -89,3 +90,9 @@ private let table4Declaration = Experiment(
         ]
     }
 )
+
+/// What Table IV's numbers show: seed-mean BLEU of the three shapes.
+private func table4Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    return r.levels("model").map { "\($0) \(multilingualText(r, ["model": $0]) ?? "not run")" }.joined(separator: "; ") + " (average BLEU, mean of \(r.levels("seed").count) seeds)."
+}

@@ -54,6 +54,7 @@ private let table5Declaration = Experiment(
         ])]), notes: ["Paper text: 100L-100L, 1,024 hidden, 16 heads, 4,096 FFN, 5.2 ZFLOPs, beam 5, length penalty 1; M2M-100 is not trained by the paper (its numbers come from [24]).",
                       "Not in the text: batch size and number of updates (chosen so that 6·N·D ≈ 5.2 ZFLOPs), vocabulary (128k assumed)."]),
     ],
+    summary: { r, _ in table5Summary(r) },
     verdict: { r in
         let models = r.levels("model")
         guard models.count == 2 else { return [Verdicts.notRun("Deep-narrow DeepNet beats shallow-wide M2M-100-style model.", "no runs")] }
@@ -66,3 +67,9 @@ private let table5Declaration = Experiment(
         ]
     }
 )
+
+/// What the Table V stand-in's numbers show: BLEU of the two shapes, per direction group.
+private func table5Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    return r.levels("model").map { "\($0) \(multilingualText(r, ["model": $0]) ?? "not run")" }.joined(separator: "; ") + " (average BLEU)."
+}

@@ -59,6 +59,7 @@ let table6 = Experiment(
         ]), notes: ["Paper text: 12 layers, 768 hidden, 3,072 FFN, lr ∈ {5e-4, 1e-3}, Wikipedia + BookCorpus.",
                     "Not in the text: schedule and batch (torchscale's BERT example assumed: 125k updates, 10k warm-up, linear decay, 2,048 × 512 tokens, Adam eps 1e-6, clip 2.0); GLUE fine-tuning is not implemented."]),
     ],
+    summary: { r, _ in table6Summary(r) },
     verdict: { r in
         [table6LargestStableLR(r), table6LiteralCell(r), table6BestLoss(r)]
     }
@@ -108,4 +109,18 @@ private func table6BestLoss(_ r: ExperimentResults) -> ClaimVerdict {
     let gain = (t - d) / t
     return ClaimVerdict(claim, gain >= 0.02 ? .reproduced : .notReproduced,
                         "best validation loss per seed: DeepNet \(dt), Transformer \(tt); DeepNet lower by \(fv(gain * 100, 1)) % (need ≥ 2 %)")
+}
+
+/// What Table VI's stand-in numbers show: each method's largest stable learning rate per seed and its best validation loss.
+private func table6Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    func lrs(_ m: String) -> String {
+        r.levels("seed").map { s in largestStableLR(r, ["method": m, "seed": s], group: ["seed": s]).lr.map { L.lrLabel($0) } ?? "none" }.joined(separator: " / ")
+    }
+    func best(_ m: String) -> String {
+        r.levels("seed").map { s in
+            fv(r.records(matching: ["method": m, "seed": s]).filter { $0.status == .ok }.compactMap(\.metrics.bestValidLoss).filter(\.isFinite).min(), 2)
+        }.joined(separator: " / ")
+    }
+    return "Largest learning rate that trains (seeds \(r.levels("seed").joined(separator: " / "))): Transformer (Post-LN) \(lrs("Transformer")), DeepNet \(lrs("DeepNet")); best masked-LM validation loss: DeepNet \(best("DeepNet")), Transformer \(best("Transformer"))."
 }

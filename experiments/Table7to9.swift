@@ -112,6 +112,7 @@ private let table7to9Declaration = Experiment(
         }), notes: ["Paper text: GPT-3 Medium configuration at 24/48/72 layers, lr as in the tables, GPT-2 tokenizer.",
                     "Not in the text (appendix Table 22): batch, steps, warm-up; GPT-3 Medium's published values assumed (0.5M tokens per batch, 300B tokens ≈ 572k steps, 375M warm-up tokens ≈ 375 steps of 1M)."]),
     ],
+    summary: { r, _ in table7Summary(r) },
     verdict: { r in
         var out: [ClaimVerdict] = []
         for depth in r.levels("depth") {
@@ -148,3 +149,18 @@ private let table7to9Declaration = Experiment(
         return out
     }
 )
+
+/// What the causal-LM stand-in's numbers show per depth: each method's largest stable learning rate (seed-1 sweep)
+/// and its best validation perplexity (seed mean at its best learning rate).
+private func table7Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
+    let methods = r.levels("method")
+    return r.levels("depth").map { depth in
+        let group = r.axes.contains("seed") ? ["depth": depth, "seed": "1"] : ["depth": depth]
+        let lrs = methods.map { m in largestStableLR(r, group.merging(["method": m]) { a, _ in a }, group: group).lr.map { L.lrLabel($0) } ?? "none" }
+        let ppl = methods.map { m in
+            fv(r.levels("lr").compactMap { lr in r.meanValue(.perplexity, matching: ["method": m, "depth": depth, "lr": lr]).flatMap { $0.count > 0 ? $0.mean : nil } }.min(), 1)
+        }
+        return "\(depth): largest stable lr \(lrs.joined(separator: " / ")), best perplexity \(ppl.joined(separator: " / "))"
+    }.joined(separator: "; ") + " (\(methods.joined(separator: " / ")))."
+}

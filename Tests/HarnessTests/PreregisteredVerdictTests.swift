@@ -118,6 +118,29 @@ final class PreregisteredVerdictTests: XCTestCase {
         XCTAssertEqual(close.experiment.verdict(close)[0].status, .notReproduced)
     }
 
+    func testSummarySentenceReadsTheRecordsAndWaitsForEveryRun() throws {
+        let table2 = try experimentRegistry().experiment("table2")
+        let axes = ["pair", "method", "depth"]
+        func e(_ m: String, _ rec: RunRecord?) -> ResultEntry {
+            let labels = ["En-Fr", m, "18L-18L"]
+            return ResultEntry(coordinates: Coordinates(axes: axes, labels: labels),
+                               paperKeys: Dictionary(uniqueKeysWithValues: zip(axes, labels)), runID: "En-Fr-\(m)", record: rec)
+        }
+        func results(deepNet: RunRecord?) -> ExperimentResults {
+            ExperimentResults(experiment: table2, profile: .reduced, axes: axes, entries: [
+                e("Vanilla Post-LN", verdictRecord("p", best: 5.5, bleu: 3.2)), e("Admin", verdictRecord("a", best: 2.4, bleu: 24.04)),
+                e("T-Fixup", verdictRecord("t", best: 2.5, bleu: 26.0)), e("NormFormer", verdictRecord("n", status: .diverged, divergedAt: 312)),
+                e("DeepNet", deepNet)])
+        }
+        let pending = results(deepNet: nil)
+        XCTAssertNil(ReportRenderer.summarySentence(table2, pending, table2.verdict(pending)), "a summary waits for every run")
+        let done = results(deepNet: verdictRecord("d", best: 2.3, bleu: 25.06))
+        let s = try XCTUnwrap(ReportRenderer.summarySentence(table2, done, table2.verdict(done)))
+        // T-Fixup (26.0) is the best method that trains; Post-LN stalls (5.5 > 1.25 × 2.3) and shows its BLEU.
+        XCTAssertEqual(s, "En-Fr: DeepNet at 18L-18L: 25.1 BLEU; the best other method that trains: T-Fixup 26.0, Vanilla Post-LN at 18L-18L stalled (3.2).")
+        XCTAssertTrue(ReportRenderer.render(done).markdown.contains("**What our numbers show.** " + s))
+    }
+
     // MARK: a claim made of parts
 
     func testAllOfWaitsForEveryPartThenTheWorstDecides() {

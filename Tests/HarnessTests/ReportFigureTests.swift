@@ -351,7 +351,10 @@ final class ReportFigureTests: XCTestCase {
         let exps = [a, b, c], res = [ra, rb, rc]
         let idx = ReportRenderer.index(res.map { ReportRenderer.render($0) }, experiments: exps, results: res)
         XCTAssertTrue(idx.contains("| 1 / 1 / 0 / 0 | 1 of 2 claims reproduced; 1 not reproduced. |"), idx)
-        XCTAssertTrue(idx.contains("| Custom \\| sentence. |"), idx)
+        XCTAssertTrue(idx.contains("| Not run yet (1 claim to test). Custom \\| sentence. |"), idx)
+        XCTAssertTrue(ReportRenderer.render(rc).markdown.contains("**What our numbers show.** Custom | sentence."))
+        c.summary = { _, _ in "" }   // runs it reads are missing: counts only, no empty sentence
+        XCTAssertNil(ReportRenderer.summarySentence(c, rc, []))
         // a: 1 h × 2 threads + 0.5 h × 1 = 2.5 CPU-hours; b: the shared run is a's, 2 h with unknown threads (as 1)
         XCTAssertTrue(idx.contains("| [a](a.md) | 2 | 1.50 | 2.50 |  |"), idx)
         XCTAssertTrue(idx.contains("| [b](b.md) | 1 | 2.00 | 2.00 | 1 shared run counted under a; threads not recorded for 1 run (counted as 1) |"), idx)

@@ -67,6 +67,7 @@ public enum ReportRenderer {
         md += "## Verdict\n\n| claim | verdict | evidence |\n|---|---|---|\n"
         for v in verdicts { md += "| \(mdEscape(v.claim)) | **\(v.status.rawValue)** | \(mdEscape(v.evidence)) |\n" }
         md += "\n"
+        if let s = summarySentence(e, r, verdicts) { md += "**What our numbers show.** \(s)\n\n" }
         if r.profile == .reduced || e.changesAfterPreregistration.count > 0 {
             // The reduced plans and rules were fixed by the pre-registration (docs/preregistration.md); every later change
             // is a commit of its own, listed here.
@@ -498,6 +499,13 @@ public enum ReportRenderer {
 
     // MARK: README index
 
+    /// The experiment's own sentence of what its numbers show (`Experiment.summary`), nil when it has none or when
+    /// the runs it reads are not finished yet (the closure returns "").
+    public static func summarySentence(_ e: Experiment, _ r: ExperimentResults, _ vs: [ClaimVerdict]) -> String? {
+        guard let s = e.summary?(r, vs).trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+        return s
+    }
+
     /// "2 of 3 claims reproduced; 1 not reproduced." from the verdict counts.
     public static func defaultSummary(_ vs: [ClaimVerdict]) -> String {
         let n = vs.count
@@ -560,7 +568,7 @@ public enum ReportRenderer {
         for (i, e) in experiments.enumerated() {
             let rep = items[i], res = results[i]
             let n = [VerdictStatus.reproduced, .notReproduced, .inconclusive, .notRun].map { s in rep.verdicts.filter { $0.status == s }.count }
-            let summary = e.summary?(res, rep.verdicts) ?? defaultSummary(rep.verdicts)
+            let summary = defaultSummary(rep.verdicts) + (summarySentence(e, res, rep.verdicts).map { " " + $0 } ?? "")
             md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.map(String.init).joined(separator: " / ")) | \(mdEscape(summary)) |\n"
         }
         md += "\n" + computeLedger(experiments: experiments, results: results)

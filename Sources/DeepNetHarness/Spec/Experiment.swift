@@ -257,7 +257,9 @@ public struct Experiment: Sendable {
     /// Our cell of a run in the report's tables when it is not the plain metric (e.g. "stalled (5.9 vs 3.8)" from a
     /// run-outcome classification); nil keeps the default ("27.1", "diverged at step 312", "failed").
     public var cellOutcome: (@Sendable (ExperimentResults, ResultEntry) -> String?)?
-    /// One sentence for the reports index; nil: generated from the verdict counts ("2 of 3 claims reproduced; …").
+    /// One sentence of what the numbers show, computed from the results (never typed in), shown in the report under the
+    /// verdicts and in the reports index after the verdict counts ("2 of 3 claims reproduced; …"). "" while the runs it
+    /// reads are missing; nil: counts only.
     public var summary: (@Sendable (ExperimentResults, [ClaimVerdict]) -> String)?
     /// Changes to the reduced plan or verdict rules made after the pre-registration (docs/preregistration.md), one line
     /// each, naming the commit and why; the report lists them.
