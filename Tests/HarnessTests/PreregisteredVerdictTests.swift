@@ -91,18 +91,21 @@ final class PreregisteredVerdictTests: XCTestCase {
 
     // MARK: a stall claim waits for its reference run
 
+    let table2Axes = ["pair", "method", "depth"]
+    /// One 18L-18L run of Table II's grid.
+    func table2Entry(_ pair: String, _ m: String, _ rec: RunRecord?) -> ResultEntry {
+        let labels = [pair, m, "18L-18L"]
+        return ResultEntry(coordinates: Coordinates(axes: table2Axes, labels: labels),
+                           paperKeys: Dictionary(uniqueKeysWithValues: zip(table2Axes, labels)), runID: "\(pair)-\(m)", record: rec)
+    }
+
     /// Table II's "Post-LN fails at 18L" (G3): while the same-depth DeepNet is planned but not run, the claim is "not
     /// run" instead of judging the stall against the best run so far; once DeepNet finished, it is the reference.
     func testStallClaimWaitsForTheSameDepthDeepNet() throws {
         let table2 = try experimentRegistry().experiment("table2")
-        let axes = ["pair", "method", "depth"]
-        func e(_ m: String, _ rec: RunRecord?) -> ResultEntry {
-            let labels = ["En-De", m, "18L-18L"]
-            return ResultEntry(coordinates: Coordinates(axes: axes, labels: labels),
-                               paperKeys: Dictionary(uniqueKeysWithValues: zip(axes, labels)), runID: "En-De-\(m)", record: rec)
-        }
+        func e(_ m: String, _ rec: RunRecord?) -> ResultEntry { table2Entry("En-De", m, rec) }
         func results(deepNet: RunRecord?) -> ExperimentResults {
-            ExperimentResults(experiment: table2, profile: .reduced, axes: axes, entries: [
+            ExperimentResults(experiment: table2, profile: .reduced, axes: table2Axes, entries: [
                 e("Vanilla Post-LN", verdictRecord("p", best: 5.5)), e("Admin", verdictRecord("a", best: 2.4)), e("DeepNet", deepNet)])
         }
         let pending = results(deepNet: nil)
@@ -120,14 +123,9 @@ final class PreregisteredVerdictTests: XCTestCase {
 
     func testSummarySentenceReadsTheRecordsAndWaitsForEveryRun() throws {
         let table2 = try experimentRegistry().experiment("table2")
-        let axes = ["pair", "method", "depth"]
-        func e(_ m: String, _ rec: RunRecord?) -> ResultEntry {
-            let labels = ["En-Fr", m, "18L-18L"]
-            return ResultEntry(coordinates: Coordinates(axes: axes, labels: labels),
-                               paperKeys: Dictionary(uniqueKeysWithValues: zip(axes, labels)), runID: "En-Fr-\(m)", record: rec)
-        }
+        func e(_ m: String, _ rec: RunRecord?) -> ResultEntry { table2Entry("En-Fr", m, rec) }
         func results(deepNet: RunRecord?) -> ExperimentResults {
-            ExperimentResults(experiment: table2, profile: .reduced, axes: axes, entries: [
+            ExperimentResults(experiment: table2, profile: .reduced, axes: table2Axes, entries: [
                 e("Vanilla Post-LN", verdictRecord("p", best: 5.5, bleu: 3.2)), e("Admin", verdictRecord("a", best: 2.4, bleu: 24.04)),
                 e("T-Fixup", verdictRecord("t", best: 2.5, bleu: 26.0)), e("NormFormer", verdictRecord("n", status: .diverged, divergedAt: 312)),
                 e("DeepNet", deepNet)])

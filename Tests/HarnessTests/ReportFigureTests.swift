@@ -352,6 +352,7 @@ final class ReportFigureTests: XCTestCase {
         let idx = ReportRenderer.index(res.map { ReportRenderer.render($0) }, experiments: exps, results: res)
         XCTAssertTrue(idx.contains("| 1 / 1 / 0 / 0 | 1 of 2 claims reproduced; 1 not reproduced. |"), idx)
         XCTAssertTrue(idx.contains("| Not run yet (1 claim to test). Custom \\| sentence. |"), idx)
+        XCTAssertTrue(idx.contains("**All claims: 3** — 1 reproduced, 1 not reproduced, 0 inconclusive (0 % of the claims), 1 not run."), idx)
         XCTAssertTrue(ReportRenderer.render(rc).markdown.contains("**What our numbers show.** Custom | sentence."))
         c.summary = { _, _ in "" }   // runs it reads are missing: counts only, no empty sentence
         XCTAssertNil(ReportRenderer.summarySentence(c, rc, []))

@@ -506,6 +506,15 @@ public enum ReportRenderer {
         return s
     }
 
+    /// The index's total over every experiment: "**All claims: 47** — 6 reproduced, 7 not reproduced, 8 inconclusive
+    /// (17 % of the claims), 26 not run."
+    public static func claimTotals(_ vs: [ClaimVerdict]) -> String {
+        func count(_ s: VerdictStatus) -> Int { vs.filter { $0.status == s }.count }
+        let share = vs.isEmpty ? 0 : Int((Double(count(.inconclusive)) / Double(vs.count) * 100).rounded())
+        return "**All claims: \(vs.count)** — \(count(.reproduced)) reproduced, \(count(.notReproduced)) not reproduced, "
+            + "\(count(.inconclusive)) inconclusive (\(share) % of the claims), \(count(.notRun)) not run."
+    }
+
     /// "2 of 3 claims reproduced; 1 not reproduced." from the verdict counts.
     public static func defaultSummary(_ vs: [ClaimVerdict]) -> String {
         let n = vs.count
@@ -571,7 +580,8 @@ public enum ReportRenderer {
             let summary = defaultSummary(rep.verdicts) + (summarySentence(e, res, rep.verdicts).map { " " + $0 } ?? "")
             md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.map(String.init).joined(separator: " / ")) | \(mdEscape(summary)) |\n"
         }
-        md += "\n" + computeLedger(experiments: experiments, results: results)
+        md += "\n" + claimTotals(items.flatMap(\.verdicts)) + "\n\n"
+        md += computeLedger(experiments: experiments, results: results)
         md += "\nRegenerate with `deepnet report --all` (reduced results in `results/reduced`) or `make smoke` for the CI profile.\n"
         return md
     }
