@@ -57,12 +57,13 @@ private func fig1Smoother(_ r: ExperimentResults, _ claim: String) -> ClaimVerdi
 
 /// What Fig. 1's numbers show: Post-LN's roughness as a multiple of DeepNet's, per direction seed.
 private func fig1Summary(_ r: ExperimentResults) -> String {
+    guard r.isComplete else { return "" }
     let ratios = r.entries(["method": "DeepNet"]).compactMap { e -> String? in
         guard let a = e.record.flatMap(InstrumentSummaries.roughness),
               let b = r.record(e.coordinates["directions"].map { ["method": "Post-LN", "directions": $0] } ?? ["method": "Post-LN"]).flatMap(InstrumentSummaries.roughness),
               a > 0 else { return nil }
         return "\(fv(b / a, 2))×"
     }
-    guard r.isComplete, !ratios.isEmpty else { return "" }
+    guard !ratios.isEmpty else { return "" }
     return "Post-LN's early loss surface is \(ratios.joined(separator: ", ")) as rough as DeepNet's (per direction seed; the claim's threshold is 1.5×)."
 }

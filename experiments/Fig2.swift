@@ -63,18 +63,20 @@ private func depthFor18(_ r: ExperimentResults) -> String? {
     return ds.contains("18L-18L") ? "18L-18L" : ds.last
 }
 
+/// Mean gradient norm of the top third of the decoder layers over the recorded steps (nil without gradient norms).
+private func topThirdDecoderGradient(_ x: RunRecord) -> Double? {
+    let g = InstrumentSummaries.meanLayerGradNorms(x, stack: "decoder").filter(\.isFinite)
+    guard !g.isEmpty else { return nil }
+    let k = max(1, (g.count + 2) / 3)
+    return g.suffix(k).reduce(0, +) / Double(k)
+}
+
 private func fig2TopLayers(_ r: ExperimentResults, _ claim: String) -> ClaimVerdict {
     guard let d = depthFor18(r),
           let a = rec(r, ["method": "Post-LN-init", "depth": d]), let b = rec(r, ["method": "Post-LN", "depth": d]) else {
         return Verdicts.notRun(claim, "missing runs")
     }
-    func top(_ x: RunRecord) -> Double? {
-        let g = InstrumentSummaries.meanLayerGradNorms(x, stack: "decoder").filter(\.isFinite)
-        guard !g.isEmpty else { return nil }
-        let k = max(1, (g.count + 2) / 3)
-        return g.suffix(k).reduce(0, +) / Double(k)
-    }
-    guard let ga = top(a), let gb = top(b) else { return Verdicts.notRun(claim, "no gradient norms recorded") }
+    guard let ga = topThirdDecoderGradient(a), let gb = topThirdDecoderGradient(b) else { return Verdicts.notRun(claim, "no gradient norms recorded") }
     return ClaimVerdict(claim, ga >= 1.5 * gb ? .reproduced : .notReproduced,
                         "\(d), mean gradient norm of the top third of the decoder layers over the recorded steps: Post-LN-init \(fv(ga, 4)), Post-LN \(fv(gb, 4)); ratio \(fv(ga / gb, 2)) (need ≥ 1.5)")
 }
@@ -98,16 +100,11 @@ private func fig2LastLayer(_ r: ExperimentResults, _ claim: String) -> ClaimVerd
 private func fig2Summary(_ r: ExperimentResults) -> String {
     guard r.isComplete, let d = depthFor18(r),
           let a = rec(r, ["method": "Post-LN-init", "depth": d]), let b = rec(r, ["method": "Post-LN", "depth": d]) else { return "" }
-    func top(_ x: RunRecord) -> Double? {
-        let g = InstrumentSummaries.meanLayerGradNorms(x, stack: "decoder").filter(\.isFinite)
-        let k = max(1, (g.count + 2) / 3)
-        return g.isEmpty ? nil : g.suffix(k).reduce(0, +) / Double(k)
-    }
     let last = numericLevels(r, "depth").compactMap { dd -> String? in
         guard let x = rec(r, ["method": "Post-LN-init", "depth": dd]).flatMap({ InstrumentSummaries.meanLayerGradNorms($0, stack: "decoder").last }),
               let y = rec(r, ["method": "Post-LN", "depth": dd]).flatMap({ InstrumentSummaries.meanLayerGradNorms($0, stack: "decoder").last }), y > 0 else { return nil }
         return "\(dd) \(fv(x / y, 2))×"
     }
-    let ratio = top(a).flatMap { x in top(b).map { x / $0 } }
+    let ratio = topThirdDecoderGradient(a).flatMap { x in topThirdDecoderGradient(b).map { x / $0 } }
     return "At \(d) the best validation loss is \(fv(b.metrics.bestValidLoss, 2)) for Post-LN and \(fv(a.metrics.bestValidLoss, 2)) for Post-LN-init, whose top-decoder gradient norm is \(fv(ratio, 1))× Post-LN's; last decoder layer, Post-LN-init / Post-LN: \(last.joined(separator: ", "))."
 }
