@@ -94,5 +94,8 @@ private let table4Declaration = Experiment(
 /// What Table IV's numbers show: seed-mean BLEU of the three shapes.
 private func table4Summary(_ r: ExperimentResults) -> String {
     guard r.isComplete else { return "" }
-    return r.levels("model").map { "\($0) \(multilingualText(r, ["model": $0]) ?? "not run")" }.joined(separator: "; ") + " (average BLEU, mean of \(r.levels("seed").count) seeds)."
+    // The smoke profile has no seed axis; "mean of 0 seeds" would be false there.
+    let seeds = r.levels("seed").count
+    return r.levels("model").map { "\($0) \(multilingualText(r, ["model": $0]) ?? "not run")" }.joined(separator: "; ")
+        + (seeds > 1 ? " (average BLEU, mean of \(seeds) seeds)." : " (average BLEU).")
 }
