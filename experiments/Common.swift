@@ -575,13 +575,13 @@ func resultText(_ r: ExperimentResults, _ sel: [String: String], referenceAxis: 
 }
 
 /// The best-BLEU level of `axis` other than `excluding` among the runs at `fixed` that train (rule G3): "T-Fixup 24.5",
-/// or "none trains".
+/// "none trains", or "no other method run".
 func bestTrainingOther(_ r: ExperimentResults, axis: String = "method", excluding: String = "DeepNet", fixed: [String: String]) -> String {
-    let others = r.levels(axis).filter { m in m != excluding && !r.entries(fixed.merging([axis: m]) { a, _ in a }).isEmpty }
+    let others = r.levels(axis).filter { $0 != excluding }.map { m in (m, fixed.merging([axis: m]) { a, _ in a }) }
+        .filter { !r.entries($0.1).isEmpty }
     // Fig. 6 runs only DeepNet at 100L-100L: "none trains" would claim the baselines failed there.
     guard !others.isEmpty else { return "no other method run" }
-    let best = others.compactMap { m -> (String, Double)? in
-        let sel = fixed.merging([axis: m]) { a, _ in a }
+    let best = others.compactMap { m, sel -> (String, Double)? in
         guard let (o, _) = outcome(r, sel, referenceAxis: axis, referenceLevel: excluding), o == .converged,
               let s = r.meanValue(.bleu, matching: sel), s.count > 0 else { return nil }
         return (m, s.mean)
