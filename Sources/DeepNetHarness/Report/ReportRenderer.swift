@@ -207,7 +207,9 @@ public enum ReportRenderer {
             ("learning rate", "\(g("optimizer.lr")), \(g("optimizer.schedule")), warm-up \(g("optimizer.warmupUpdates")) steps from \(g("optimizer.warmupInitLR"))"),
             ("batch / steps", "\(g("training.batchTokens")) target tokens × \(g("training.steps")) steps"),
             ("validation", "every \(g("training.evalEvery")) steps, \(g("training.evalBatches")) batches"),
-            ("decoding / BLEU", "beam \(g("decode.beam")), length penalty \(g("decode.lengthPenalty")), BLEU tokenize \(g("decode.bleuTokenize")), \(g("data.evalSentences")) test sentences"),
+            // beam 0 = the run does not decode (loss-only experiments); evalSentences 0 = the whole test set.
+            ("decoding / BLEU", g("decode.beam") == "0" ? "none (beam 0: no decoding, loss only)"
+                : "beam \(g("decode.beam")), length penalty \(g("decode.lengthPenalty")), BLEU tokenize \(g("decode.bleuTokenize")), \(g("data.evalSentences") == "0" ? "all" : g("data.evalSentences")) test sentences"),
             ("divergence rule", "non-finite loss, or loss > \(g("divergence.lossThreshold")) for \(g("divergence.patience")) consecutive steps"),
             ("measurements", g("measurements")),
             ("seed / precision", "\(g("training.seed")) / \(g("training.precision"))"),
