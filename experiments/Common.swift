@@ -465,16 +465,41 @@ enum Bar {
     static let multilingual = 10.0
 }
 
-/// Rule G2: nil when the reference model (seed mean) reaches `bar`; otherwise the claim is inconclusive, and says why.
-func belowBar(_ r: ExperimentResults, claim: String, reference: [String: String], bar: Double) -> ClaimVerdict? {
+/// What would decide a claim that rule G2 leaves inconclusive (rule G8 asks for it and its compute): the compared
+/// runs (`runs`, a selector) trained to about `tokens` target tokens each; `basis` says where that number comes from.
+struct DecidingRuns {
+    var runs: [String: String]
+    var tokens: Double
+    var basis: String
+
+    /// "deciding it needs …": the compute is scaled from the recorded wall time × threads of the compared runs
+    /// that finished (a run already that long counts as it is), so it tracks this machine's measured speed.
+    func text(_ r: ExperimentResults) -> String {
+        var cpu = 0.0, n = 0
+        for e in r.entries(runs) {
+            guard let rec = e.record, rec.metrics.trainTokens > 0 else { continue }
+            let threads = Double(ReportRenderer.threadCount(rec.provenance.threads) ?? 1)
+            cpu += rec.metrics.wallSeconds * threads * max(1, tokens / Double(rec.metrics.trainTokens))
+            n += 1
+        }
+        let scale = n == 0 ? "" : String(format: "; at the recorded speed of its %d compared run%@ that is about %.0f CPU-hours", n, n == 1 ? "" : "s", cpu / 3600)
+        return "deciding it needs the compared runs trained to about \(CostModel.count(tokens)) target tokens each (\(basis))\(scale)"
+    }
+}
+
+/// Rule G2: nil when the reference model (seed mean) reaches `bar`; otherwise the claim is inconclusive, and says why
+/// (and, given `decidedBy`, what would decide it — rule G8).
+func belowBar(_ r: ExperimentResults, claim: String, reference: [String: String], bar: Double,
+              decidedBy: DecidingRuns? = nil) -> ClaimVerdict? {
     if let v = Verdicts.requireRuns(r, claim, reference) { return v }
     let name = reference.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+    let needs = decidedBy.map { "; " + $0.text(r) } ?? ""
     guard let s = r.meanValue(.bleu, matching: reference), s.count > 0, s.mean.isFinite else {
-        return ClaimVerdict(claim, .inconclusive, "the reference model (\(name)) has no BLEU (it did not train), so no BLEU comparison counts")
+        return ClaimVerdict(claim, .inconclusive, "the reference model (\(name)) has no BLEU (it did not train), so no BLEU comparison counts" + needs)
     }
     if s.mean >= bar { return nil }
     return ClaimVerdict(claim, .inconclusive,
-                        "the reference model (\(name)) reached \(fv(s.mean, 2)) BLEU, below the pre-registered bar of \(fv(bar, 0)): models this little trained do not support BLEU comparisons")
+                        "the reference model (\(name)) reached \(fv(s.mean, 2)) BLEU, below the pre-registered bar of \(fv(bar, 0)): models this little trained do not support BLEU comparisons" + needs)
 }
 
 /// Rule G3 for the run at `selector`: the reference is the run with `referenceAxis` = `referenceLevel` and the same

@@ -55,10 +55,18 @@ extension Base {
     static var smokeIWSLTForFig6: RunConfig { smokeTranslation }
 }
 
+/// Rule G8 for the BLEU claims: Table I's 18L-18L DeepNet reached the 20-BLEU bar (20.0) after 2,000 updates
+/// (4M tokens) of this schedule, so 4M tokens per run is the least that could decide them (deeper models may need more).
+private func fig6Deciding(_ runs: [String: String]) -> DecidingRuns {
+    DecidingRuns(runs: runs, tokens: 2_000 * 2_048,
+                 basis: "Table I's 18L-18L DeepNet reached the bar, 20.0 BLEU, after 2,000 updates of this schedule; deeper models may need more")
+}
+
 /// DeepNet's BLEU against depth, A of y = A·ln d + B with its 95 % t interval (rule G6's fit; 4 depths over 10×).
 private func fig6KeepsImproving(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "DeepNet keeps improving as it gets deeper (10L-10L → 100L-100L, 10×): the log-law slope's 95 % interval lies above 0."
-    if let v = belowBar(r, claim: claim, reference: ["method": "DeepNet", "depth": "10L-10L"], bar: Bar.singleDirection) { return v }
+    if let v = belowBar(r, claim: claim, reference: ["method": "DeepNet", "depth": "10L-10L"], bar: Bar.singleDirection,
+                        decidedBy: fig6Deciding(["method": "DeepNet"])) { return v }
     let pts = r.entries(["method": "DeepNet"]).compactMap { e -> (Double, Double)? in
         guard let x = e.record, x.status == .ok, let b = x.metrics.bleu, let d = e.coordinates["depth"] else { return nil }
         return (Verdicts.numericValue(d), b)
@@ -76,7 +84,7 @@ private func fig6KeepsImproving(_ r: ExperimentResults) -> ClaimVerdict {
 private func fig6MostLag(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "At 50L-50L most baselines lag behind DeepNet: DeepNet is better than at least 6 of the 9."
     let me = ["method": "DeepNet", "depth": "50L-50L"]
-    if let v = belowBar(r, claim: claim, reference: me, bar: Bar.singleDirection) { return v }
+    if let v = belowBar(r, claim: claim, reference: me, bar: Bar.singleDirection, decidedBy: fig6Deciding(["depth": "50L-50L"])) { return v }
     let others = r.levels("method").filter { $0 != "DeepNet" }
     var lag = 0, parts: [String] = []
     for m in others {
