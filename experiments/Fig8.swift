@@ -63,7 +63,7 @@ private let fig8Declaration = Experiment(
 /// Rule G6 over the seed-mean BLEU per depth, counted when DeepNet at 12 layers reaches the multilingual bar.
 private func fig8LogLaw(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "BLEU grows logarithmically with depth: BLEU = A·ln(d) + B with A's 95 % interval above 0, fitting better than a line in d (≥ 5 depths over ≥ 8×)."
-    if let v = belowBar(r, claim: claim, reference: ["layers": "12"], bar: Bar.multilingual) { return v }
+    if let v = belowBar(r, claim: claim, reference: ["layers": "12"], bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) { return v }
     if let v = Verdicts.requireRuns(r, claim) { return v }
     let pts = r.levels("layers").compactMap { l -> (depth: Double, value: Double)? in
         let v = r.records(matching: ["layers": l]).filter { $0.status == .ok }.compactMap(\.metrics.bleu)

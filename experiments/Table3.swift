@@ -87,7 +87,7 @@ private let table3Reference = ["model": "DeepNet", "layers": "48"]
 
 private func table3BaselineGrows(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "The baseline's BLEU increases with depth (12 → 24 → 48 layers): each step better, or the log-law slope's 95 % interval above 0."
-    if let v = belowBar(r, claim: claim, reference: table3Reference, bar: Bar.multilingual) { return v }
+    if let v = belowBar(r, claim: claim, reference: table3Reference, bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) { return v }
     let steps = [("24", "12"), ("48", "24")].map { hi, lo in
         Verdicts.bleuComparison(r, claim: claim, a: ["model": "Baseline", "layers": hi], b: ["model": "Baseline", "layers": lo], expect: [.better])
     }
@@ -107,7 +107,7 @@ private func table3BaselineGrows(_ r: ExperimentResults) -> ClaimVerdict {
 
 private func table3DeepBeatsBaseline(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "The 200-layer DeepNet beats the 48-layer baseline on the six-direction mean, and on the X→En and on the En→X directions (each by the paired bootstrap, G4)."
-    if let v = belowBar(r, claim: claim, reference: table3Reference, bar: Bar.multilingual) { return v }
+    if let v = belowBar(r, claim: claim, reference: table3Reference, bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) { return v }
     let a = ["model": "DeepNet", "layers": "200"], b = ["model": "Baseline", "layers": "48"]
     let v = Verdicts.bleuComparison(r, claim: claim, a: a, b: b, expect: [.better])
     guard v.status == .reproduced || v.status == .notReproduced else { return v }
@@ -116,7 +116,7 @@ private func table3DeepBeatsBaseline(_ r: ExperimentResults) -> ClaimVerdict {
 
 private func table3SameDepth(_ r: ExperimentResults) -> ClaimVerdict {
     let claim = "At 48 layers DeepNet is comparable to (tied with or better than) the baseline."
-    if let v = belowBar(r, claim: claim, reference: table3Reference, bar: Bar.multilingual) { return v }
+    if let v = belowBar(r, claim: claim, reference: table3Reference, bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) { return v }
     return Verdicts.bleuComparison(r, claim: claim, a: ["model": "DeepNet", "layers": "48"], b: ["model": "Baseline", "layers": "48"], expect: [.better, .tied])
 }
 

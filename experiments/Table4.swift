@@ -74,7 +74,7 @@ private let table4Declaration = Experiment(
         guard models.count == 3 else { return [Verdicts.notRun("Deep-narrow DeepNet beats shallow-wide Post-LN.", "no runs")] }
         let wide = ["model": models[0]], asym = ["model": models[1]], deep = ["model": models[2]]
         func barred(_ claim: String, _ f: () -> ClaimVerdict) -> ClaimVerdict {
-            belowBar(r, claim: claim, reference: deep, bar: Bar.multilingual) ?? f()
+            belowBar(r, claim: claim, reference: deep, bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) ?? f()
         }
         let c3 = "Per direction group: the symmetric deep DeepNet beats the shallow, wide Post-LN on X→En and on En→X (seed means, paired bootstrap over each group's directions)."
         return [

@@ -62,8 +62,8 @@ private let table5Declaration = Experiment(
         let c1 = "Stand-in: the deep, narrow DeepNet beats the shallow, wide model with more parameters on the six-direction mean (paired bootstrap)."
         let c2 = "Stand-in: it is ahead on every evaluation group here: better on X→En and on En→X (paired bootstrap over each group's directions)."
         return [
-            belowBar(r, claim: c1, reference: deep, bar: Bar.multilingual) ?? Verdicts.bleuComparison(r, claim: c1, a: deep, b: wide, expect: [.better]),
-            belowBar(r, claim: c2, reference: deep, bar: Bar.multilingual) ?? multilingualGroups(r, claim: c2, a: deep, b: wide),
+            belowBar(r, claim: c1, reference: deep, bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) ?? Verdicts.bleuComparison(r, claim: c1, a: deep, b: wide, expect: [.better]),
+            belowBar(r, claim: c2, reference: deep, bar: Bar.multilingual, decidedBy: multilingualDeciding([:])) ?? multilingualGroups(r, claim: c2, a: deep, b: wide),
         ]
     }
 )
