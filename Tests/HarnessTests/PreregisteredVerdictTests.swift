@@ -139,6 +139,37 @@ final class PreregisteredVerdictTests: XCTestCase {
         XCTAssertTrue(ReportRenderer.render(done).markdown.contains("**What our numbers show.** " + s))
     }
 
+    // MARK: G2 / G8: below the bar, what would decide it
+
+    /// Fig. 8 below the multilingual bar: the claim is inconclusive and names the lower bound (8M tokens per run) and
+    /// its compute scaled from the finished runs' wall time × threads × (8M / tokens they trained); unfinished runs are
+    /// not counted and the text says so. At the bar the rule steps aside and the log law decides.
+    func testBelowTheBarNamesWhatWouldDecideAndItsCompute() throws {
+        let fig8 = try experimentRegistry().experiment("fig8")
+        func rec(_ id: String, bleu: Double) -> RunRecord {
+            var r = verdictRecord(id, bleu: bleu)
+            r.metrics.wallSeconds = 1_800; r.metrics.trainTokens = 4_096_000; r.provenance.threads = "1 engine"
+            return r
+        }
+        func results(_ b1: Double, _ b2: Double) -> ExperimentResults {
+            ExperimentResults(experiment: fig8, profile: .reduced, axes: ["layers", "seed"], entries: [
+                ResultEntry(coordinates: Coordinates(axes: ["layers", "seed"], labels: ["12", "1"]), paperKeys: [:], runID: "a", record: rec("a", bleu: b1)),
+                ResultEntry(coordinates: Coordinates(axes: ["layers", "seed"], labels: ["12", "2"]), paperKeys: [:], runID: "b", record: rec("b", bleu: b2)),
+                ResultEntry(coordinates: Coordinates(axes: ["layers", "seed"], labels: ["24", "1"]), paperKeys: [:], runID: "c", record: nil),
+            ])
+        }
+        let low = results(6, 7)
+        let v = low.experiment.verdict(low)[0]
+        XCTAssertEqual(v.status, .inconclusive, v.evidence)
+        // 2 runs × 1,800 s × 1 thread × (8,192,000 / 4,096,000) = 7,200 s.
+        XCTAssertTrue(v.evidence.contains("reached 6.50 BLEU, below the pre-registered bar of 10"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("about 8.19M target tokens each"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("the 2 finished of its 3 compared runs (the others not counted) that is about 2.0 CPU-hours"), v.evidence)
+        // The seed mean decides (9.5 and 10.5 → 10.0): at the bar the claim waits for the rest of the grid.
+        let atBar = results(9.5, 10.5)
+        XCTAssertEqual(atBar.experiment.verdict(atBar)[0].status, .notRun)
+    }
+
     // MARK: a claim made of parts
 
     func testAllOfWaitsForEveryPartThenTheWorstDecides() {
