@@ -25,7 +25,7 @@ struct CompareResults: ParsableCommand {
 
     func run() throws {
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: first, isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: first, isDirectory: &isDir)
         var pairs: [(String, URL?, URL?)] = []
         if isDir.boolValue {
             func runs(_ root: String) -> [String: URL] {
