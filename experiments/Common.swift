@@ -459,6 +459,11 @@ enum Multilingual {
 
 // MARK: pre-registered rule helpers (docs/preregistration.md §1)
 
+/// "lower by 6.0 %" / "higher by 41.2 %" for a relative loss gain (b − a) / b: the direction in words, never "lower by -x %".
+func lossGainText(_ gain: Double) -> String {
+    (gain >= 0 ? "lower" : "higher") + " by \(fv(abs(gain) * 100, 1)) %"
+}
+
 /// The BLEU bars of rule G2.
 enum Bar {
     static let singleDirection = 20.0

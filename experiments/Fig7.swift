@@ -111,7 +111,7 @@ private func fig7Reduced(_ r: ExperimentResults) -> [ClaimVerdict] {
         if let v = Verdicts.requireRuns(r, claim, a) ?? Verdicts.requireRuns(r, claim, b) { out.append(v); continue }
         guard let g = relativeLossGain(r, .bestValidLoss, a: a, b: b) else { out.append(ClaimVerdict(claim, .notReproduced, "no best validation loss")); continue }
         out.append(ClaimVerdict(claim, g.gain >= 0.02 ? .reproduced : .notReproduced,
-                                "best validation loss \(k) \(hi) vs \(lo): \(g.text); " + (g.gain >= 0 ? "lower" : "higher") + " by \(fv(abs(g.gain) * 100, 1)) % (need ≥ 2 % lower)"))
+                                "best validation loss \(k) \(hi) vs \(lo): \(g.text); \(lossGainText(g.gain)) (need ≥ 2 % lower)"))
     }
     out.append(failsEverywhere(r, claim: "Contrast: Post-LN fails (diverges or stalls) at the largest learning rate (5e-3).",
                                ["method": "Post-LN", "lr": "5e-3"]))

@@ -108,7 +108,7 @@ private func table6BestLoss(_ r: ExperimentResults) -> ClaimVerdict {
     guard d.isFinite, t.isFinite else { return ClaimVerdict(claim, .notReproduced, "a method has no converged run") }
     let gain = (t - d) / t
     return ClaimVerdict(claim, gain >= 0.02 ? .reproduced : .notReproduced,
-                        "best validation loss per seed: DeepNet \(dt), Transformer \(tt); DeepNet " + (gain >= 0 ? "lower" : "higher") + " by \(fv(abs(gain) * 100, 1)) % (need ≥ 2 % lower)")
+                        "best validation loss per seed: DeepNet \(dt), Transformer \(tt); DeepNet \(lossGainText(gain)) (need ≥ 2 % lower)")
 }
 
 /// What Table VI's stand-in numbers show: each method's largest stable learning rate per seed and its best validation loss.
