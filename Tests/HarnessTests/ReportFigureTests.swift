@@ -152,6 +152,48 @@ final class ReportFigureTests: XCTestCase {
         XCTAssertTrue(md2.contains("| DeepNet | not run / 27.3 |  |"), md2)
     }
 
+    // MARK: 2b. bars, lines and heatmaps pool the seeds
+
+    func testBarsLinesAndHeatmapsShowEverySeedNotSeedOneAlone() {
+        // Bars: the seed mean with each seed as a dot; the slice held fixed (lr) is named in the title.
+        let axes = ["variant", "lr", "seed"]
+        let bars = ExperimentResults(experiment: experiment(renders: [.bars(.bleu, groups: "variant")]), profile: .smoke, axes: axes, entries: [
+            entry(axes, ["A", "1e-3", "1"], record(bleu: 30.0)),
+            entry(axes, ["A", "1e-3", "2"], record(bleu: 32.0)),
+            entry(axes, ["A", "3e-3", "1"], record(bleu: 5.0)),
+            entry(axes, ["B", "1e-3", "1"], record(bleu: 20.0)),
+            entry(axes, ["B", "1e-3", "2"], record(bleu: nil, status: .diverged, divergedAt: 40)),
+            entry(axes, ["C", "1e-3", "1"], record(bleu: nil, status: .diverged, divergedAt: 7)),
+            entry(axes, ["C", "1e-3", "2"], record(bleu: nil, status: .diverged, divergedAt: 9)),
+        ])
+        let b = ReportRenderer.render(bars).figures[0].1
+        let bt = labels(b).map(\.text)
+        XCTAssertTrue(bt.contains("BLEU by variant — lr 1e-3; bars: mean of seeds 1, 2, dots: each seed"), "\(bt)")
+        XCTAssertTrue(bt.contains("31"), "A's bar is the mean of 30 and 32 (seed 1 alone would be 30): \(bt)")
+        XCTAssertEqual(count(b, "<circle"), 3, "two dots on A, one on B (its seed 2 diverged), none on C")
+        XCTAssertTrue(b.contains("[diverged at step 7, diverged at step 9]"), "C has no bar; both seeds' outcomes are named")
+
+        // Lines: one per seed, so a seed that stops early (Fig. 8's second seed) is visible.
+        let la = ["layers", "seed"]
+        let lines = ExperimentResults(experiment: experiment(renders: [.metricVsAxis(.bleu, x: "layers", logX: true)]), profile: .smoke, axes: la, entries: [
+            entry(la, ["6", "1"], record(bleu: 5)), entry(la, ["12", "1"], record(bleu: 6)), entry(la, ["24", "1"], record(bleu: 7)),
+            entry(la, ["6", "2"], record(bleu: 4)), entry(la, ["12", "2"], record(bleu: 8)),
+        ])
+        let l = ReportRenderer.render(lines).figures[0].1
+        let lt = labels(l).map(\.text)
+        XCTAssertTrue(lt.contains("BLEU vs layers — one line per seed") && lt.contains("seed 1") && lt.contains("seed 2"), "\(lt)")
+        XCTAssertEqual(count(l, "<polyline"), 2)
+
+        // Heatmap: each cell the mean of its seeds.
+        let ha = ["alpha", "beta", "seed"]
+        let heat = ExperimentResults(experiment: experiment(renders: [.heatmap(.bleu, x: "alpha", y: "beta")]), profile: .smoke, axes: ha, entries: [
+            entry(ha, ["1", "1", "1"], record(bleu: 10)), entry(ha, ["1", "1", "2"], record(bleu: 14)), entry(ha, ["2", "1", "1"], record(bleu: 8)),
+        ])
+        let h = ReportRenderer.render(heat).figures[0].1
+        let ht = labels(h).map(\.text)
+        XCTAssertTrue(ht.contains("BLEU (beta × alpha) — mean of seeds 1, 2") && ht.contains("12") && ht.contains("8"), "\(ht)")
+    }
+
     // MARK: 3. Fig. 4 panels, the named array, seeds
 
     func updateRecord(_ updates: [Double], preLN: [Double]? = nil, grad: Double = 1) -> RunRecord {

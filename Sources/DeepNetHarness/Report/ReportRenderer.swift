@@ -306,64 +306,111 @@ public enum ReportRenderer {
     }
 
     static func metricVsAxis(_ r: ExperimentResults, _ metric: Metric, x: String, series: String?, logX: Bool, figureBase: String) -> (String, [(String, String)]) {
-        let es = slice(r, along: x, keeping: series.map { [$0] } ?? [])
+        let es = seedPooled(r, r.entries, along: x, keeping: series.map { [$0] } ?? [])
         let groups = series.map { s in r.levels(s) } ?? [""]
+        // Every seed is its own line ("… / seed 2"), as in the training curves: the seeds of a sparse sweep may end at
+        // different depths (Fig. 8's second seed stops at 48 layers), which a mean line would hide.
+        let seeds = r.levels(seedAxis).filter { l in es.contains { $0.coordinates[seedAxis] == l } }
         var lines: [LineSeries] = []
         var notes: [String] = []
         var allX: [Double] = []
         for g in groups {
-            let ge = series == nil ? es : es.filter { $0.coordinates[series!] == g }
-            var pts: [(Double, Double)] = []
-            for e in ge {
-                guard let rec = e.record, let lx = e.coordinates[x] else { continue }
-                let xv = Verdicts.numericValue(lx)
-                allX.append(xv)
-                if rec.status == .ok, let y = rec.value(metric), y.isFinite { pts.append((xv, y)) }
-                else { notes.append("\(e.coordinates.shortLabel): \(cellText(e, metric))") }
+            for sd in (seeds.count > 1 ? seeds : [""]) {
+                let ge = es.filter { (series == nil || $0.coordinates[series!] == g) && (sd.isEmpty || $0.coordinates[seedAxis] == sd) }
+                var pts: [(Double, Double)] = []
+                for e in ge {
+                    guard let rec = e.record, let lx = e.coordinates[x] else { continue }
+                    let xv = Verdicts.numericValue(lx)
+                    allX.append(xv)
+                    if rec.status == .ok, let y = rec.value(metric), y.isFinite { pts.append((xv, y)) }
+                    else { notes.append("\(e.coordinates.shortLabel): \(cellText(e, metric))") }
+                }
+                pts.sort { $0.0 < $1.0 }
+                let name = [series == nil ? (sd.isEmpty ? metric.title : "") : g, sd.isEmpty ? "" : "\(seedAxis) \(sd)"]
+                    .filter { !$0.isEmpty }.joined(separator: " / ")
+                lines.append(LineSeries(name: name, x: pts.map(\.0), y: pts.map(\.1), markers: true))
             }
-            pts.sort { $0.0 < $1.0 }
-            lines.append(LineSeries(name: series == nil ? metric.title : g, x: pts.map(\.0), y: pts.map(\.1), markers: true))
         }
-        let plot = LinePlot(title: "\(metric.title) vs \(x)", xLabel: x, yLabel: metric.title,
+        let title = "\(metric.title) vs \(x)" + sliceTitle(r, es, axes: [x] + (series.map { [$0] } ?? []), seedNote: "one line per seed")
+        let plot = LinePlot(title: title, xLabel: x, yLabel: metric.title,
                             xScale: logX && (allX.min() ?? 0) > 0 ? .log : .linear, series: lines)
         let text = notes.isEmpty ? "" : "Not plotted (no \(metric.title)): " + notes.joined(separator: "; ") + ".\n\n"
         return (text, [("\(figureBase).svg", plot.render())])
     }
 
+    /// The runs drawn for one place of a figure (a bar, a heatmap cell): among `es`, the first slice along the other
+    /// axes with its seeds pooled. A figure shows every seed of what it draws, never seed 1 alone, so that it agrees
+    /// with the table beside it (seed mean, each seed in brackets).
+    static func seedPooled(_ r: ExperimentResults, _ es: [ResultEntry], along axis: String, keeping keep: [String]) -> [ResultEntry] {
+        let pool = r.axes.contains(seedAxis) && axis != seedAxis && !keep.contains(seedAxis)
+        let sub = ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: es)
+        return slice(sub, along: axis, keeping: keep + (pool ? [seedAxis] : []))
+    }
+
+    /// " — lr 1.5e-3; seed mean, dots: each seed": which slice a figure draws (the axes it holds fixed that have more
+    /// than one level) and, when it pools seeds, that it does.
+    static func sliceTitle(_ r: ExperimentResults, _ drawn: [ResultEntry], axes shown: [String], seedNote: String) -> String {
+        let fixed = r.axes.filter { a in !shown.contains(a) && a != seedAxis && r.levels(a).count > 1 }.compactMap { a -> String? in
+            let ls = r.levels(a).filter { l in drawn.contains { $0.coordinates[a] == l } }
+            return ls.count == 1 ? "\(a) \(ls[0])" : nil
+        }
+        let seeds = r.levels(seedAxis).filter { l in drawn.contains { $0.coordinates[seedAxis] == l } }
+        let parts = fixed + (seeds.count > 1 ? [seedNote.replacingOccurrences(of: "{seeds}", with: seeds.joined(separator: ", "))] : [])
+        return parts.isEmpty ? "" : " — " + parts.joined(separator: "; ")
+    }
+
+    /// The finite metric values of the converged runs among `es` (in seed order).
+    static func okValues(_ es: [ResultEntry], _ metric: Metric) -> [Double] {
+        es.compactMap { e in
+            guard let rec = e.record, rec.status == .ok, let v = rec.value(metric), v.isFinite else { return nil }
+            return v
+        }
+    }
+
     static func bars(_ r: ExperimentResults, _ metric: Metric, groups: String, series: String?, figureBase: String) -> (String, String) {
         let gl = r.levels(groups)
         let sl = series.map { r.levels($0) } ?? [""]
-        var vals: [[Double?]] = [], ann: [[String]] = []
+        var vals: [[Double?]] = [], pts: [[[Double]]] = [], ann: [[String]] = []
+        var drawn: [ResultEntry] = []
         for g in gl {
-            var row: [Double?] = [], arow: [String] = []
+            var row: [Double?] = [], prow: [[Double]] = [], arow: [String] = []
             for s in sl {
                 var sel = [groups: g]
                 if let sa = series { sel[sa] = s }
-                let e = slice(ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: r.entries(sel)),
-                              along: groups, keeping: series.map { [$0] } ?? []).first
-                if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
-                arow.append(cellText(e, metric))
+                // one bar's runs differ only in their seed: order them by seed
+                let es = seedPooled(r, r.entries(sel), along: groups, keeping: series.map { [$0] } ?? []).sorted { seedOrder(r, $0) < seedOrder(r, $1) }
+                drawn += es
+                let vs = okValues(es, metric)
+                row.append(vs.isEmpty ? nil : vs.reduce(0, +) / Double(vs.count))
+                prow.append(es.count > 1 ? vs : [])
+                arow.append(es.isEmpty ? "" : oursText(r, es, metric))
             }
-            vals.append(row); ann.append(arow)
+            vals.append(row); pts.append(prow); ann.append(arow)
         }
-        let chart = BarChart(title: "\(metric.title) by \(groups)", yLabel: metric.title, groups: gl,
-                             series: series == nil ? [metric.title] : sl, values: vals, annotations: ann)
+        let title = "\(metric.title) by \(groups)" + sliceTitle(r, drawn, axes: [groups] + (series.map { [$0] } ?? []),
+                                                                 seedNote: "bars: mean of seeds {seeds}, dots: each seed")
+        let chart = BarChart(title: title, yLabel: metric.title, groups: gl,
+                             series: series == nil ? [metric.title] : sl, values: vals, annotations: ann, points: pts)
         return ("\(figureBase).svg", chart.render())
     }
 
     static func heatmap(_ r: ExperimentResults, _ metric: Metric, x: String, y: String, figureBase: String) -> (String, String) {
         let xl = r.levels(x), yl = r.levels(y)
         var vals: [[Double?]] = [], ann: [[String]] = []
+        var drawn: [ResultEntry] = []
         for yv in yl {
             var row: [Double?] = [], arow: [String] = []
             for xv in xl {
-                let e = r.entry([x: xv, y: yv])
-                if let rec = e?.record, rec.status == .ok { row.append(rec.value(metric)) } else { row.append(nil) }
-                arow.append(e == nil ? "—" : cellText(e, metric))
+                let es = seedPooled(r, r.entries([x: xv, y: yv]), along: x, keeping: [y]).sorted { seedOrder(r, $0) < seedOrder(r, $1) }
+                drawn += es
+                let vs = okValues(es, metric)
+                row.append(vs.isEmpty ? nil : vs.reduce(0, +) / Double(vs.count))
+                arow.append(es.isEmpty ? "—" : oursText(r, es, metric))
             }
             vals.append(row); ann.append(arow)
         }
-        let hm = Heatmap(title: "\(metric.title) (\(y) × \(x))", xLabel: x, yLabel: y, xLabels: xl, yLabels: yl, values: vals, annotations: ann)
+        let title = "\(metric.title) (\(y) × \(x))" + sliceTitle(r, drawn, axes: [x, y], seedNote: "mean of seeds {seeds}")
+        let hm = Heatmap(title: title, xLabel: x, yLabel: y, xLabels: xl, yLabels: yl, values: vals, annotations: ann)
         return ("\(figureBase).svg", hm.render())
     }
 

@@ -275,12 +275,16 @@ public struct BarChart: Sendable {
     /// values[group][series]; nil = no bar (its `annotations` text is shown instead, e.g. "diverged").
     public var values: [[Double?]]
     public var annotations: [[String]]
+    /// points[group][series]: each seed's value, drawn as a dot on its bar (the bar is then their mean); empty = none.
+    public var points: [[[Double]]]
     public var width = 640
     public var height = 400
 
-    public init(title: String, yLabel: String, groups: [String], series: [String], values: [[Double?]], annotations: [[String]]? = nil) {
+    public init(title: String, yLabel: String, groups: [String], series: [String], values: [[Double?]], annotations: [[String]]? = nil,
+                points: [[[Double]]]? = nil) {
         self.title = title; self.yLabel = yLabel; self.groups = groups; self.series = series; self.values = values
         self.annotations = annotations ?? values.map { $0.map { $0 == nil ? "n/a" : "" } }
+        self.points = points ?? values.map { $0.map { _ in [] } }
     }
 
     public func render() -> String {
@@ -288,7 +292,7 @@ public struct BarChart: Sendable {
         let pw = Double(width) - ml - mr, ph = Double(height) - mt - mb
         var out = SVG.header(width, height)
         out += SVG.text(Double(width) / 2, 20, title, size: 13, weight: "bold")
-        let all = values.flatMap { $0.compactMap { $0 } }.filter(\.isFinite)
+        let all = (values.flatMap { $0.compactMap { $0 } } + points.flatMap { $0.flatMap { $0 } }).filter(\.isFinite)
         let hi = max(all.max() ?? 1, 0), lo = min(all.min() ?? 0, 0)
         let top = hi == lo ? lo + 1 : hi + (hi - lo) * 0.08
         func ty(_ v: Double) -> Double { mt + ph - (v - lo) / (top - lo) * ph }
@@ -305,7 +309,12 @@ public struct BarChart: Sendable {
                 if let v = values[g][s], v.isFinite {
                     let y0 = ty(max(v, 0)), y1 = ty(min(v, 0))
                     out += "<rect x=\"\(SVG.f(x))\" y=\"\(SVG.f(y0))\" width=\"\(SVG.f(bw * 0.92))\" height=\"\(SVG.f(max(0.5, y1 - y0)))\" fill=\"\(SVG.palette[s % SVG.palette.count])\"/>\n"
-                    out += SVG.text(x + bw * 0.46, y0 - 3, SVG.tickLabel((v * 10).rounded() / 10), size: 9)
+                    let ps = points[g][s].filter(\.isFinite)
+                    for p in ps {
+                        out += "<circle cx=\"\(SVG.f(x + bw * 0.46))\" cy=\"\(SVG.f(ty(p)))\" r=\"2.5\" fill=\"#222222\" stroke=\"#ffffff\" stroke-width=\"0.8\"/>\n"
+                    }
+                    // the value sits above the bar and above its highest dot
+                    out += SVG.text(x + bw * 0.46, ty(max(v, ps.max() ?? v, 0)) - 3, SVG.tickLabel((v * 10).rounded() / 10), size: 9)
                 } else {
                     out += SVG.text(x + bw * 0.46, ty(lo) - 4, annotations[g][s], size: 9, rotate: true)
                 }
