@@ -338,16 +338,16 @@ public enum ReportRenderer {
         return (text, [("\(figureBase).svg", plot.render())])
     }
 
-    /// The runs drawn for one place of a figure (a bar, a heatmap cell): among `es`, the first slice along the other
-    /// axes with its seeds pooled. A figure shows every seed of what it draws, never seed 1 alone, so that it agrees
-    /// with the table beside it (seed mean, each seed in brackets).
+    /// The runs a figure draws: among `es`, the first slice along the axes it does not show, with its seeds pooled. A
+    /// figure shows every seed of what it draws, never seed 1 alone, so that it agrees with the table beside it (seed
+    /// mean, each seed in brackets).
     static func seedPooled(_ r: ExperimentResults, _ es: [ResultEntry], along axis: String, keeping keep: [String]) -> [ResultEntry] {
         let pool = r.axes.contains(seedAxis) && axis != seedAxis && !keep.contains(seedAxis)
         let sub = ExperimentResults(experiment: r.experiment, profile: r.profile, axes: r.axes, entries: es)
         return slice(sub, along: axis, keeping: keep + (pool ? [seedAxis] : []))
     }
 
-    /// " — lr 1.5e-3; seed mean, dots: each seed": which slice a figure draws (the axes it holds fixed that have more
+    /// " — lr 1.5e-3; bars: mean of seeds 1, 2, dots: each seed": which slice a figure draws (the axes it holds fixed that have more
     /// than one level) and, when it pools seeds, that it does.
     static func sliceTitle(_ r: ExperimentResults, _ drawn: [ResultEntry], axes shown: [String], seedNote: String) -> String {
         let fixed = r.axes.filter { a in !shown.contains(a) && a != seedAxis && r.levels(a).count > 1 }.compactMap { a -> String? in
@@ -359,12 +359,16 @@ public enum ReportRenderer {
         return parts.isEmpty ? "" : " — " + parts.joined(separator: "; ")
     }
 
-    /// The finite metric values of the converged runs among `es` (in seed order).
-    static func okValues(_ es: [ResultEntry], _ metric: Metric) -> [Double] {
-        es.compactMap { e in
+    /// One place of a figure (a bar, a heatmap cell): its runs with the seeds pooled, in seed order; the finite metric
+    /// values of the converged ones, their mean (nil when none) and the table's text for the runs.
+    static func seedCell(_ r: ExperimentResults, _ es: [ResultEntry], along axis: String, keeping keep: [String], _ metric: Metric)
+        -> (entries: [ResultEntry], values: [Double], mean: Double?, text: String) {
+        let cell = seedPooled(r, es, along: axis, keeping: keep).sorted { seedOrder(r, $0) < seedOrder(r, $1) }
+        let vs = cell.compactMap { e -> Double? in
             guard let rec = e.record, rec.status == .ok, let v = rec.value(metric), v.isFinite else { return nil }
             return v
         }
+        return (cell, vs, vs.isEmpty ? nil : vs.reduce(0, +) / Double(vs.count), cell.isEmpty ? "" : oursText(r, cell, metric))
     }
 
     static func bars(_ r: ExperimentResults, _ metric: Metric, groups: String, series: String?, figureBase: String) -> (String, String) {
@@ -377,13 +381,11 @@ public enum ReportRenderer {
             for s in sl {
                 var sel = [groups: g]
                 if let sa = series { sel[sa] = s }
-                // one bar's runs differ only in their seed: order them by seed
-                let es = seedPooled(r, r.entries(sel), along: groups, keeping: series.map { [$0] } ?? []).sorted { seedOrder(r, $0) < seedOrder(r, $1) }
-                drawn += es
-                let vs = okValues(es, metric)
-                row.append(vs.isEmpty ? nil : vs.reduce(0, +) / Double(vs.count))
-                prow.append(es.count > 1 ? vs : [])
-                arow.append(es.isEmpty ? "" : oursText(r, es, metric))
+                let c = seedCell(r, r.entries(sel), along: groups, keeping: series.map { [$0] } ?? [], metric)
+                drawn += c.entries
+                row.append(c.mean)
+                prow.append(c.entries.count > 1 ? c.values : [])
+                arow.append(c.text)
             }
             vals.append(row); pts.append(prow); ann.append(arow)
         }
@@ -401,11 +403,10 @@ public enum ReportRenderer {
         for yv in yl {
             var row: [Double?] = [], arow: [String] = []
             for xv in xl {
-                let es = seedPooled(r, r.entries([x: xv, y: yv]), along: x, keeping: [y]).sorted { seedOrder(r, $0) < seedOrder(r, $1) }
-                drawn += es
-                let vs = okValues(es, metric)
-                row.append(vs.isEmpty ? nil : vs.reduce(0, +) / Double(vs.count))
-                arow.append(es.isEmpty ? "—" : oursText(r, es, metric))
+                let c = seedCell(r, r.entries([x: xv, y: yv]), along: x, keeping: [y], metric)
+                drawn += c.entries
+                row.append(c.mean)
+                arow.append(c.entries.isEmpty ? "—" : c.text)
             }
             vals.append(row); ann.append(arow)
         }
