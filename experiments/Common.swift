@@ -503,12 +503,21 @@ func multilingualDeciding(_ runs: [String: String]) -> DecidingRuns {
                  basis: "at least; a lower bound, not a measured length: BLEU is measured only at the end of each 4M-token run, so no run here shows how long the reference takes to reach the bar")
 }
 
+/// The reference model as the verdicts name it: its labels in axis order ("10L-10L DeepNet"), a bare number with the
+/// axis it counts ("DeepNet, 48 layers"; Fig. 8's reference is "12 layers", not "12").
+func referenceName(_ reference: [String: String]) -> String {
+    let sorted = reference.sorted { $0.key < $1.key }
+    let named = sorted.filter { Double($0.value) == nil }.map(\.value).joined(separator: " ")
+    let counted = sorted.filter { Double($0.value) != nil }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+    return [named, counted].filter { !$0.isEmpty }.joined(separator: ", ")
+}
+
 /// Rule G2: nil when the reference model (seed mean) reaches `bar`; otherwise the claim is inconclusive, and says why
 /// (and, given `decidedBy`, what would decide it — rule G8).
 func belowBar(_ r: ExperimentResults, claim: String, reference: [String: String], bar: Double,
               decidedBy: DecidingRuns? = nil) -> ClaimVerdict? {
     if let v = Verdicts.requireRuns(r, claim, reference) { return v }
-    let name = reference.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+    let name = referenceName(reference)
     let needs = decidedBy.map { "; " + $0.text(r) } ?? ""
     guard let s = r.meanValue(.bleu, matching: reference), s.count > 0, s.mean.isFinite else {
         return ClaimVerdict(claim, .inconclusive, "the reference model (\(name)) has no BLEU (it did not train), so no BLEU comparison counts" + needs)

@@ -43,7 +43,7 @@ let table2 = Experiment(
     measurements: [.bleu, .validLoss],
     renders: [
         .table(rows: "method", columns: "depth", metric: .bleu),
-        .bars(.bleu, groups: "method", series: "depth"),
+        .bars(.bleu, groups: "method", series: "depth", panels: "pair"),
     ],
     profiles: [
         .smoke: .runs(RunGrid(base: Base.smokeTranslation,

@@ -162,7 +162,7 @@ final class PreregisteredVerdictTests: XCTestCase {
         let v = low.experiment.verdict(low)[0]
         XCTAssertEqual(v.status, .inconclusive, v.evidence)
         // 2 runs × 1,800 s × 1 thread × (8,192,000 / 4,096,000) = 7,200 s.
-        XCTAssertTrue(v.evidence.contains("reached 6.50 BLEU, below the pre-registered bar of 10"), v.evidence)
+        XCTAssertTrue(v.evidence.contains("the reference model (12 layers) reached 6.50 BLEU, below the pre-registered bar of 10"), v.evidence)
         XCTAssertTrue(v.evidence.contains("about 8.19M target tokens each"), v.evidence)
         XCTAssertTrue(v.evidence.contains("the 2 finished of its 3 compared runs (the others not counted) that is about 2.0 CPU-hours"), v.evidence)
         // The seed mean decides (9.5 and 10.5 → 10.0): at the bar the claim waits for the rest of the grid.

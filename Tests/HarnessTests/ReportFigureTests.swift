@@ -194,6 +194,25 @@ final class ReportFigureTests: XCTestCase {
         XCTAssertTrue(ht.contains("BLEU (beta × alpha) — mean of seeds 1, 2") && ht.contains("12") && ht.contains("8"), "\(ht)")
     }
 
+    /// Table II's chart: one bar chart per pair (`panels:`), each titled by its pair and holding only its runs; without
+    /// panels the chart would show the first pair alone.
+    func testBarsWithPanelsDrawOneChartPerLevel() {
+        let axes = ["pair", "method", "depth"]
+        let r = ExperimentResults(experiment: experiment(renders: [.bars(.bleu, groups: "method", series: "depth", panels: "pair")]),
+                                  profile: .smoke, axes: axes, entries: [
+            entry(axes, ["En-De", "Post-LN", "6L"], record(bleu: 21.0)), entry(axes, ["En-De", "DeepNet", "6L"], record(bleu: 22.0)),
+            entry(axes, ["En-Fr", "Post-LN", "6L"], record(bleu: 33.0)), entry(axes, ["En-Fr", "DeepNet", "6L"], record(bleu: 34.0)),
+        ])
+        let figs = ReportRenderer.render(r).figures
+        XCTAssertEqual(figs.count, 2, "\(figs.map(\.0))")
+        guard figs.count == 2 else { return }
+        XCTAssertNotEqual(figs[0].0, figs[1].0)
+        let de = labels(figs[0].1).map(\.text), fr = labels(figs[1].1).map(\.text)
+        XCTAssertTrue(de.contains("BLEU by method — pair En-De") && de.contains("21") && de.contains("22"), "\(de)")
+        XCTAssertFalse(de.contains("33") || de.contains("34"), "En-De's chart holds En-De's runs only: \(de)")
+        XCTAssertTrue(fr.contains("BLEU by method — pair En-Fr") && fr.contains("33") && fr.contains("34"), "\(fr)")
+    }
+
     // MARK: 3. Fig. 4 panels, the named array, seeds
 
     func updateRecord(_ updates: [Double], preLN: [Double]? = nil, grad: Double = 1) -> RunRecord {

@@ -270,7 +270,12 @@ public enum ReportRenderer {
         case .table(let rows, let columns, let metric): return (tableMarkdown(r, rows: rows, columns: columns, metric: metric), [])
         case .curves(let kind, let series, let panels, let logY): return ("", curves(r, kind, series: series, panels: panels, logY: logY, figureBase: figureBase))
         case .metricVsAxis(let metric, let x, let series, let logX): return metricVsAxis(r, metric, x: x, series: series, logX: logX, figureBase: figureBase)
-        case .bars(let metric, let groups, let series): return ("", [bars(r, metric, groups: groups, series: series, figureBase: figureBase)])
+        case .bars(let metric, let groups, let series, let panels):
+            guard let panels else { return ("", [bars(r, metric, groups: groups, series: series, figureBase: figureBase)]) }
+            // One chart per panel level; its title names the level (sliceTitle: the one level its runs share).
+            return ("", r.levels(panels).enumerated().map { pi, pl in
+                bars(r, metric, groups: groups, series: series, within: [panels: pl], figureBase: "\(figureBase)-\(pi)")
+            })
         case .heatmap(let metric, let x, let y): return ("", [heatmap(r, metric, x: x, y: y, figureBase: figureBase)])
         case .diagnostic(let m, let series, let panels, let logY): return diagnostic(r, m, series: series, panels: panels, logY: logY, figureBase: figureBase)
         case .custom(let figure): let out = figure.draw(r, figureBase); return (out.markdown, out.figures)
@@ -371,7 +376,9 @@ public enum ReportRenderer {
         return (cell, vs, vs.isEmpty ? nil : vs.reduce(0, +) / Double(vs.count), cell.isEmpty ? "" : oursText(r, cell, metric))
     }
 
-    static func bars(_ r: ExperimentResults, _ metric: Metric, groups: String, series: String?, figureBase: String) -> (String, String) {
+    /// Grouped bars over the runs matching `within` (a panel's level; empty: all runs).
+    static func bars(_ r: ExperimentResults, _ metric: Metric, groups: String, series: String?, within: [String: String] = [:],
+                     figureBase: String) -> (String, String) {
         let gl = r.levels(groups)
         let sl = series.map { r.levels($0) } ?? [""]
         var vals: [[Double?]] = [], pts: [[[Double]]] = [], ann: [[String]] = []
@@ -379,9 +386,10 @@ public enum ReportRenderer {
         for g in gl {
             var row: [Double?] = [], prow: [[Double]] = [], arow: [String] = []
             for s in sl {
-                var sel = [groups: g]
+                var sel = within
+                sel[groups] = g
                 if let sa = series { sel[sa] = s }
-                let c = seedCell(r, r.entries(sel), along: groups, keeping: series.map { [$0] } ?? [], metric)
+                let c = seedCell(r, r.entries(sel), along: groups, keeping: (series.map { [$0] } ?? []) + within.keys.sorted(), metric)
                 drawn += c.entries
                 row.append(c.mean)
                 prow.append(c.entries.count > 1 ? c.values : [])

@@ -191,8 +191,8 @@ public enum Render: Sendable {
     case curves(CurveKind, series: String, panels: String? = nil, logY: Bool = false)
     /// A scalar metric against the levels of `x` (numeric labels), one line per level of `series`.
     case metricVsAxis(Metric, x: String, series: String? = nil, logX: Bool = false)
-    /// Grouped bars of a scalar metric.
-    case bars(Metric, groups: String, series: String? = nil)
+    /// Grouped bars of a scalar metric, one chart per level of `panels` (Table II: one per language pair).
+    case bars(Metric, groups: String, series: String? = nil, panels: String? = nil)
     /// Heat map of a scalar metric over two axes.
     case heatmap(Metric, x: String, y: String)
     /// Data recorded by a training-dynamics instrument; rendered once the instrument writes it.
