@@ -427,4 +427,18 @@ final class ReportFigureTests: XCTestCase {
         XCTAssertEqual(ReportRenderer.threadCount("1"), 1)
         XCTAssertNil(ReportRenderer.threadCount(""))
     }
+
+    /// Once every claim has run, the index has no "not run" column or count; while one has not, it has both (above).
+    func testIndexOfAFinishedCampaignDropsTheNotRunCount() {
+        let a = experiment("a", renders: [], verdict: { _ in [ClaimVerdict("x", .reproduced, ""), ClaimVerdict("y", .inconclusive, "")] })
+        let b = experiment("b", renders: [], verdict: { _ in [ClaimVerdict("z", .notReproduced, "")] })
+        let ra = ExperimentResults(experiment: a, profile: .smoke, axes: ["k"], entries: [entry(["k"], ["1"], record(bleu: 20, wall: 60, threads: "1"))])
+        let rb = ExperimentResults(experiment: b, profile: .smoke, axes: ["k"], entries: [entry(["k"], ["1"], record(bleu: 2, wall: 60, threads: "1"))])
+        let idx = ReportRenderer.index([ra, rb].map { ReportRenderer.render($0) }, experiments: [a, b], results: [ra, rb])
+        XCTAssertTrue(idx.contains("| claims (reproduced / not reproduced / inconclusive) | summary |"), idx)
+        XCTAssertTrue(idx.contains("| 1 / 0 / 1 | 1 of 2 claims reproduced; 1 inconclusive. |"), idx)
+        XCTAssertTrue(idx.contains("| 0 / 1 / 0 | 0 of 1 claim reproduced; 1 not reproduced. |"), idx)
+        XCTAssertTrue(idx.contains("**All claims: 3** — 1 reproduced, 1 not reproduced, 1 inconclusive (33 % of the claims)."), idx)
+        XCTAssertFalse(idx.contains("not run"), idx)
+    }
 }

@@ -565,12 +565,14 @@ public enum ReportRenderer {
     }
 
     /// The index's total over every experiment: "**All claims: 47** — 6 reproduced, 7 not reproduced, 8 inconclusive
-    /// (17 % of the claims), 26 not run."
+    /// (17 % of the claims), 26 not run." The "not run" count is left out once every claim has run, so a finished
+    /// campaign's index does not carry a "0 not run" that a reader (or a grep) takes for a missing result.
     public static func claimTotals(_ vs: [ClaimVerdict]) -> String {
         func count(_ s: VerdictStatus) -> Int { vs.filter { $0.status == s }.count }
         let share = vs.isEmpty ? 0 : Int((Double(count(.inconclusive)) / Double(vs.count) * 100).rounded())
         return "**All claims: \(vs.count)** — \(count(.reproduced)) reproduced, \(count(.notReproduced)) not reproduced, "
-            + "\(count(.inconclusive)) inconclusive (\(share) % of the claims), \(count(.notRun)) not run."
+            + "\(count(.inconclusive)) inconclusive (\(share) % of the claims)"
+            + (count(.notRun) > 0 ? ", \(count(.notRun)) not run." : ".")
     }
 
     /// "2 of 3 claims reproduced; 1 not reproduced." from the verdict counts.
@@ -631,10 +633,13 @@ public enum ReportRenderer {
     public static func index(_ items: [RenderedReport], experiments: [Experiment], results: [ExperimentResults]) -> String {
         var md = "# DeepNet reproduction: reports\n\n"
         md += "One report per table and figure of \"DeepNet: Scaling Transformers to 1,000 Layers\" (Wang et al., TPAMI 2024), rendered by `deepnet report --all` from the results folder only. Status is computed by each experiment's verdict function over its results.\n\n"
-        md += "| experiment | paper | title | profile | runs | status | claims (reproduced / not reproduced / inconclusive / not run) | summary |\n|---|---|---|---|---|---|---|---|\n"
+        // The "not run" count is a column only while some claim has not run (see claimTotals).
+        let counted: [VerdictStatus] = [.reproduced, .notReproduced, .inconclusive]
+            + (items.contains { $0.verdicts.contains { $0.status == .notRun } } ? [.notRun] : [])
+        md += "| experiment | paper | title | profile | runs | status | claims (\(counted.map(\.rawValue).joined(separator: " / "))) | summary |\n|---|---|---|---|---|---|---|---|\n"
         for (i, e) in experiments.enumerated() {
             let rep = items[i], res = results[i]
-            let n = [VerdictStatus.reproduced, .notReproduced, .inconclusive, .notRun].map { s in rep.verdicts.filter { $0.status == s }.count }
+            let n = counted.map { s in rep.verdicts.filter { $0.status == s }.count }
             let summary = defaultSummary(rep.verdicts) + (summarySentence(e, res, rep.verdicts).map { " " + $0 } ?? "")
             md += "| [\(e.id)](\(e.id).md) | \(e.artifact) | \(mdEscape(e.title)) | \(res.profile?.rawValue ?? "—") | \(res.hasAny ? res.progressText : "none") | \(overallStatus(rep.verdicts)) | \(n.map(String.init).joined(separator: " / ")) | \(mdEscape(summary)) |\n"
         }
